@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { isSecretAt, plainStrings, synth } from "./harness/engine";
+
+describe("test harness: mock engine recorder", () => {
+  it("records custom and component resources with parents, and keeps secrets wrapped", async () => {
+    class Box extends pulumi.ComponentResource {
+      constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+        super("test:index:Box", name, {}, opts);
+        new k8s.core.v1.Secret(
+          `${name}-s`,
+          { metadata: { name: "s" }, stringData: { k: pulumi.secret("hunter2") } },
+          { parent: this },
+        );
+        this.registerOutputs();
+      }
+    }
+    const { resources } = await synth(() => {
+      new Box("b");
+    });
+    const box = resources.find((r) => r.type === "test:index:Box")!;
+    const secret = resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+    assert.equal(secret.parent, box.urn);
+    assert.equal(secret.inputs.stringData && (secret.inputs.stringData as Record<string, string>).k, "hunter2");
+    assert.ok(isSecretAt(secret.rawInputs, "stringData.k"));
+    assert.ok(!plainStrings(secret.rawInputs).includes("hunter2"));
+  });
+
+  it("fails a program that makes an invoke outside the allow-list", async () => {
+    await assert.rejects(
+      synth(async () => {
+        await pulumi.runtime.invoke("aws:ec2/getAmi:getAmi", {});
+      }),
+      /not allowed offline/,
+    );
+  });
+});
+
+describe("test harness: kubernetes-models validation", () => {
+  it("accepts a valid object and rejects a malformed one", async () => {
+    const { validateKubernetesObject } = await import("./harness/validate");
+    await validateKubernetesObject("kubernetes:core/v1:Namespace", { metadata: { name: "ok" } });
+    await assert.rejects(
+      validateKubernetesObject("kubernetes:core/v1:ResourceQuota", { metadata: { name: "q" }, spec: { hard: 5 } }),
+      /not schema-valid/,
+    );
+  });
+});
