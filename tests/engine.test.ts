@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { isSecretAt, plainStrings, synth } from "./harness/engine";
+import { validateKubernetesObject } from "./harness/validate";
 
 describe("test harness: mock engine recorder", () => {
   it("records custom and component resources with parents, and keeps secrets wrapped", async () => {
@@ -39,7 +40,6 @@ describe("test harness: mock engine recorder", () => {
 
 describe("test harness: kubernetes-models validation", () => {
   it("accepts a valid object and rejects a malformed one", async () => {
-    const { validateKubernetesObject } = await import("./harness/validate");
     await validateKubernetesObject("kubernetes:core/v1:Namespace", { metadata: { name: "ok" } });
     await assert.rejects(
       validateKubernetesObject("kubernetes:core/v1:ResourceQuota", { metadata: { name: "q" }, spec: { hard: 5 } }),
