@@ -8,3 +8,4 @@ export * from "./cidr";
 export * from "./report";
 export * from "./labels";
 export * from "./coderd-ref";
+export * from "./CoderNamespace";
