@@ -9,3 +9,4 @@ export * from "./report";
 export * from "./labels";
 export * from "./coderd-ref";
 export * from "./CoderNamespace";
+export * from "./WorkspaceNetworkPolicy";
