@@ -277,3 +277,14 @@ export function at(obj: unknown, path: string): unknown {
   }
   return cur;
 }
+
+/**
+ * Loads a Pulumi program file the way Pulumi's Node.js runtime does (require), afresh each call so
+ * that several runs in one process each register the program's resources. Call it inside `synth`.
+ */
+export function loadProgram(path: string): Record<string, unknown> {
+  const resolved = require.resolve(path);
+  delete require.cache[resolved];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(resolved) as Record<string, unknown>;
+}
