@@ -10,3 +10,4 @@ export * from "./labels";
 export * from "./coderd-ref";
 export * from "./CoderNamespace";
 export * from "./WorkspaceNetworkPolicy";
+export * from "./RegistryPullAccount";
