@@ -8,6 +8,8 @@ export * from "./cidr";
 export * from "./report";
 export * from "./labels";
 export * from "./coderd-ref";
+export * from "./EncryptedStorageClass";
+export * from "./WorkspaceAdmissionPolicy";
 export * from "./CoderNamespace";
 export * from "./WorkspaceNetworkPolicy";
 export * from "./RegistryPullAccount";
