@@ -257,6 +257,8 @@ describe("CoderNamespace: resolveCoderNamespaceArgs (pure)", () => {
       ],
       [{ labels: { "app.kubernetes.io/managed-by": "me" } }, /^Error: labels: "app.kubernetes.io\/managed-by"/],
       [{ labels: { team: "not ok" } }, /^Error: labels: value "not ok"/],
+      [{ labels: { "example.com/a/b": "x" } }, /^Error: labels: key "example.com\/a\/b"/],
+      [{ labels: { "Bad_Prefix/x": "y" } }, /^Error: labels: key "Bad_Prefix\/x"/],
       [
         { capacity: planCapacity({ workspaces: 10 }), workspaces: 20 },
         /^Error: workspaces: 20 disagrees with capacity\.workspaces 10/,

@@ -335,13 +335,10 @@ function checkLabels(labels: Readonly<Record<string, string>>): Record<string, s
     if (key in managedByLabels) {
       throw new Error(`labels: "${key}" is set by hardened-coder so audits can find its objects; remove it`);
     }
-    const [prefix, name] = key.includes("/") ? key.split("/", 2) : [undefined, key];
-    if (
-      (prefix !== undefined && !isDnsSubdomain(prefix)) ||
-      name === undefined ||
-      name.length === 0 ||
-      !isValidLabelValue(name)
-    ) {
+    const slash = key.indexOf("/");
+    const prefix = slash < 0 ? undefined : key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    if ((prefix !== undefined && !isDnsSubdomain(prefix)) || name.length === 0 || !isValidLabelValue(name)) {
       throw new Error(`labels: key "${key}" is not a valid label key; use [prefix/]name with name <= 63 characters`);
     }
     if (typeof value !== "string" || !isValidLabelValue(value)) {
