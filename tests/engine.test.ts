@@ -46,4 +46,18 @@ describe("test harness: kubernetes-models validation", () => {
       /not schema-valid/,
     );
   });
+
+  it("holds a server-side-apply patch to its object's schema, less the required fields", async () => {
+    await validateKubernetesObject("kubernetes:apps/v1:DeploymentPatch", {
+      metadata: { name: "d" },
+      spec: { replicas: 2 },
+    });
+    await assert.rejects(
+      validateKubernetesObject("kubernetes:apps/v1:DeploymentPatch", {
+        metadata: { name: "d" },
+        spec: { replicas: "two" },
+      }),
+      /spec\/replicas must be integer/,
+    );
+  });
 });
