@@ -13,3 +13,4 @@ export * from "./WorkspaceAdmissionPolicy";
 export * from "./CoderNamespace";
 export * from "./WorkspaceNetworkPolicy";
 export * from "./RegistryPullAccount";
+export * from "./CoderControlPlane";
