@@ -148,9 +148,9 @@ export const recommendations: readonly Recommendation[] = [
     controls: [
       d(
         T.awsHardenedCluster,
-        "KMS key policy grants use only to the EBS CSI role, autoscaling and the node role's volume use",
+        "KMS key policy: the account administers only; data use by the EKS cluster role, the EBS CSI role and Auto Scaling (node volumes) alone",
       ),
-      d(T.awsHardenedCluster, "node role has no EBS snapshot/attach permissions; EBS CSI uses EKS Pod Identity"),
+      d(T.awsHardenedCluster, "node role has no EBS or KMS permissions; the EBS CSI controller uses EKS Pod Identity"),
       d(T.gcpHardenedCluster, "node service account holds only logging, monitoring and Artifact Registry read"),
       d(T.gcpEncryptedStorageClass, "only the Compute Engine service agent may use the disk key"),
     ],
@@ -237,7 +237,10 @@ export const recommendations: readonly Recommendation[] = [
       ),
       v(T.workspaceNetworkPolicy, "an egress allow that covers the metadata address is refused"),
       d(T.coderControlPlane, "Service ClusterIP or an internal load balancer; public only with allowedSourceRanges"),
-      d(T.awsHardenedCluster, "private subnets for nodes; public subnets only for NAT and load balancers; flow logs"),
+      d(
+        T.awsHardenedCluster,
+        "private subnets for nodes; public subnets only for NAT and load balancers; VPC flow logs; default security group emptied",
+      ),
       d(T.gcpHardenedCluster, "private nodes, Cloud NAT egress, no default-allow firewall rules, flow logs"),
     ],
     siteAdminDuty: "Decide which egress destinations workspaces need beyond the internet and list them explicitly.",
@@ -250,7 +253,7 @@ export const recommendations: readonly Recommendation[] = [
     enforcement: "default",
     controls: [
       d(T.coderNamespace, "ResourceQuota: pods"),
-      d(T.awsHardenedCluster, "node subnets sized by planCapacity for max nodes x max pods"),
+      d(T.awsHardenedCluster, "private subnets sized by planCapacity for max nodes x (max pods + 1) per zone"),
       d(T.gcpHardenedCluster, "pod secondary range sized by planCapacity"),
       v(T.awsHardenedCluster, "a user CIDR too small for the plan or overlapping is refused"),
       v(T.gcpHardenedCluster, "a user CIDR too small for the plan or overlapping is refused"),
@@ -322,7 +325,10 @@ export const recommendations: readonly Recommendation[] = [
     responsibility: "site-admin",
     enforcement: "default",
     controls: [
-      d(T.awsHardenedCluster, "a current EKS version; managed node group with rolling updateConfig"),
+      d(
+        T.awsHardenedCluster,
+        "a current EKS version on standard support only; managed node group with rolling updateConfig and auto-repair",
+      ),
       d(T.gcpHardenedCluster, "release channel; node auto-upgrade and auto-repair"),
     ],
     siteAdminDuty: "Bump the Kubernetes version before it leaves standard support; read the upgrade notes.",
@@ -335,7 +341,10 @@ export const recommendations: readonly Recommendation[] = [
     enforcement: "default",
     controls: [
       d(T.coderNamespace, "Pod Security restricted: no hostPath, host namespaces or privileged pods"),
-      d(T.workspaceAdmissionPolicy, "no privileged, hostNetwork, hostPID, hostIPC or hostPath"),
+      d(
+        T.workspaceAdmissionPolicy,
+        "ValidatingAdmissionPolicy: no privileged, privilege escalation, added capabilities (but NET_BIND_SERVICE), hostNetwork, hostPID, hostIPC, hostPath or host ports",
+      ),
       d(T.awsHardenedCluster, "no SSH key or remote access on nodes; Bottlerocket/AL2023"),
       d(T.gcpHardenedCluster, "Container-Optimized OS, no SSH keys, shielded nodes"),
     ],
@@ -349,7 +358,10 @@ export const recommendations: readonly Recommendation[] = [
     enforcement: "default",
     controls: [
       d(T.workspaceNetworkPolicy, "workspace egress to the metadata address denied"),
-      d(T.awsHardenedCluster, "IMDSv2 required with hop limit 1; node role with only node policies"),
+      d(
+        T.awsHardenedCluster,
+        "IMDSv2 required with hop limit 1; node role with only node policies; VPC CNI and EBS CSI through Pod Identity",
+      ),
       d(T.gcpHardenedCluster, "workload metadata GKE_METADATA; legacy endpoints off; least-privilege node SA"),
     ],
     siteAdminDuty: "Keep the node role/service account free of extra grants.",
@@ -400,7 +412,10 @@ export const recommendations: readonly Recommendation[] = [
     enforcement: "default",
     controls: [
       d(T.registryPullAccount, "a dockerconfigjson pull Secret (Pulumi secret) used by the workspace ServiceAccount"),
-      d(T.awsRegistryPullAccount, "nodes may pull only from the approved ECR repositories"),
+      d(
+        T.awsRegistryPullAccount,
+        "nodes may pull only from the approved ECR repositories (and EKS add-on images); no account-wide ECR policy",
+      ),
       d(T.gcpRegistryPullAccount, "node service account is reader on the approved repositories only"),
     ],
     siteAdminDuty: "Give the pull account read-only access to approved repositories only, in the registry itself.",
@@ -412,7 +427,10 @@ export const recommendations: readonly Recommendation[] = [
     responsibility: "site-admin",
     enforcement: "default",
     controls: [
-      d(T.workspaceAdmissionPolicy, "ValidatingAdmissionPolicy: every image starts with an approved prefix"),
+      d(
+        T.workspaceAdmissionPolicy,
+        "ValidatingAdmissionPolicy (Deny, fail closed): every container, initContainer and ephemeralContainer image of pods and pod templates starts with an approved prefix, digest-pinned when requireDigest",
+      ),
       v(T.workspaceAdmissionPolicy, "an empty approved list is refused"),
     ],
     siteAdminDuty: "Curate what lands under the approved prefixes; scan images on push.",
@@ -446,7 +464,10 @@ export const recommendations: readonly Recommendation[] = [
     responsibility: "site-admin",
     enforcement: "default",
     controls: [
-      d(T.workspaceNetworkPolicy, "workspace egress to the internet (SSH 22 and HTTPS 443) in the default policy"),
+      d(
+        T.workspaceNetworkPolicy,
+        "workspace egress to the internet on every port (SSH 22 and HTTPS 443 included) in the default policy",
+      ),
       d(T.coderControlPlane, "coderd egress 443 to Git providers"),
     ],
     siteAdminDuty: "With a CIDR allow-list egress, list the Git provider's ranges on 22 and 443.",
