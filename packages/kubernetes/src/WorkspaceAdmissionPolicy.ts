@@ -157,8 +157,8 @@ export function normaliseApprovedImage(entry: unknown, field = "approvedImages")
   if (!isRegistryHost(first)) {
     const suggestion = entry.includes("/") ? `docker.io/${entry}` : `docker.io/library/${entry}`;
     throw new Error(
-      `${field}: "${entry}" does not start with a registry host, and short names mean Docker Hub to the node ` +
-        `but not to the API server; write the registry first, e.g. "${suggestion}"`,
+      `${field}: "${entry}" does not start with a registry host; the policy compares the image text a pod ` +
+        `spec holds, so name the registry, e.g. "${suggestion}"`,
     );
   }
   if (isNormalisedImagePrefix(entry)) return [entry];
