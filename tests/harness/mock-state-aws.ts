@@ -10,12 +10,20 @@ export function awsState(type: string, name: string, inputs: Record<string, unkn
     case "aws:eks/cluster:Cluster":
       return {
         ...base,
+        arn: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${physical}`,
         name: physical,
         endpoint: `https://${physical}.gr7.${REGION}.eks.amazonaws.com`,
         certificateAuthority: { data: Buffer.from("mock-ca").toString("base64") },
         version: inputs.version ?? "1.34",
         identities: [{ oidcs: [{ issuer: `https://oidc.eks.${REGION}.amazonaws.com/id/MOCK` }] }],
         vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: "sg-cluster-mock" },
+      };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${physical}`, name: physical };
+    case "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+      return {
+        associationArn: `arn:aws:eks:${REGION}:${ACCOUNT}:podidentityassociation/${String(inputs.clusterName)}/a-${name}`,
+        associationId: `a-${name}`,
       };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${physical}`, name: physical };
