@@ -852,16 +852,24 @@ describe("WorkspaceAdmissionPolicy (mock engine)", () => {
     });
   });
 
-  it("registers nothing when the approved list is empty", async () => {
-    let error: unknown;
+  it("registers nothing when a known approved list is refused, even beside an Output namespace", async () => {
+    const errors: unknown[] = [];
     const run = await synth(() => {
-      try {
-        new WorkspaceAdmissionPolicy("coder", { namespace: "coder", approvedImages: [] });
-      } catch (err) {
-        error = err;
+      for (const args of [
+        { namespace: "coder", approvedImages: [] },
+        // The design's snippet passes ns.namespaceName, an Output: the plain list is still checked first.
+        { namespace: pulumi.output("coder"), approvedImages: ["ubuntu"] },
+      ]) {
+        try {
+          new WorkspaceAdmissionPolicy("coder", args);
+        } catch (err) {
+          errors.push(err);
+        }
       }
     });
-    assert.match(String(error), /approvedImages: the list is empty/);
+    assert.equal(errors.length, 2);
+    assert.match(String(errors[0]), /approvedImages: the list is empty/);
+    assert.match(String(errors[1]), /approvedImages\[0\]: "ubuntu"/);
     assert.deepEqual(
       run.resources.filter((r) => [TOKEN, VAP, VAPB].includes(r.type)),
       [],

@@ -440,6 +440,24 @@ function isKnownPlain(value: unknown): boolean {
 }
 
 /**
+ * When some args are Outputs (the namespace of a CoderNamespace, say), still refuse the ones that
+ * are known before anything is registered: the unknown ones stand in as valid values here and are
+ * checked for real inside `apply`.
+ */
+function checkKnownFields(args: WorkspaceAdmissionPolicyArgs, resourceName: string): void {
+  const pick = <T>(value: unknown, standIn: T): T => (isKnownPlain(value) ? (value as T) : standIn);
+  resolveWorkspaceAdmissionPolicyArgs(
+    {
+      namespace: pick(args.namespace, "unknown"),
+      approvedImages: pick(args.approvedImages, ["unknown.invalid/"]),
+      requireDigest: pick(args.requireDigest, false),
+      name: pick(args.name, "unknown"),
+    },
+    resourceName,
+  );
+}
+
+/**
  * Admission control for a workspace namespace: approved images only, and no privileged, host
  * namespace, hostPath or host port escape to the node (registry-approved-images, node-user-accounts).
  *
@@ -459,6 +477,7 @@ export class WorkspaceAdmissionPolicy extends pulumi.ComponentResource {
     const known = isKnownPlain(args)
       ? resolveWorkspaceAdmissionPolicyArgs(args as pulumi.Unwrap<WorkspaceAdmissionPolicyArgs>, name)
       : undefined;
+    if (!known) checkKnownFields(args, name);
     super(workspaceAdmissionPolicyToken, name, {}, opts);
 
     const config: pulumi.Output<WorkspaceAdmissionPolicyConfig> = known
