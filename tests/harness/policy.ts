@@ -75,16 +75,18 @@ export function effectiveLevel(config: PackConfig, policy: AnyPolicy): Enforceme
 export function toPolicyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const out: PolicyResource[] = recorded.map((r) => {
+    // A custom resource's outputs carry its provider id; the mock engine answers `${name}-id`.
+    const props = r.custom && r.state.id === undefined ? { id: `${r.name}-id`, ...r.state } : r.state;
     const pr = {
       type: r.type,
-      props: r.state,
+      props,
       urn: r.urn,
       name: r.name,
       opts: options(r),
       dependencies: [] as PolicyResource[],
       propertyDependencies: {},
       isType: (cls: unknown) => isTypeOf(r.type, cls),
-      asType: (cls: unknown) => (isTypeOf(r.type, cls) ? r.state : undefined),
+      asType: (cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined),
     } as unknown as PolicyResource;
     byUrn.set(r.urn, pr);
     return pr;

@@ -20,6 +20,8 @@ export interface CoderdConfig {
   /** The namespace coderd runs in, when known. */
   readonly namespace?: string;
   readonly env: ReadonlyMap<string, EnvVar>;
+  /** `coder server` arguments: the chart's `coder.commandArgs`, or the container's command and args. */
+  readonly args: readonly string[];
   /** TLS served by coderd itself: `coder.tls.secretNames` set, or `CODER_TLS_ENABLE=true`. */
   readonly tls: boolean;
   /** coderd's ServiceAccount, when the settings name it. */
@@ -76,6 +78,7 @@ function fromChart(r: CheckedResource): CoderdConfig {
     source: "chart",
     ...(namespace !== undefined ? { namespace } : {}),
     env,
+    args: strings(coder.commandArgs),
     tls: secretNames.length > 0 || isTrue(env.get("CODER_TLS_ENABLE")?.value),
     ...(namespace !== undefined ? { serviceAccount: { namespace, name: saName } } : {}),
     workspacePerms: at(coder, "serviceAccount.workspacePerms"),
@@ -95,6 +98,7 @@ function fromWorkload(r: CheckedResource): CoderdConfig | undefined {
     source: "workload",
     namespace,
     env,
+    args: [...strings(container.command), ...strings(container.args)],
     tls: isTrue(env.get("CODER_TLS_ENABLE")?.value),
     serviceAccount: { namespace, name: str(spec.serviceAccountName) ?? "default" },
   };
@@ -107,9 +111,36 @@ export function coderdConfigOf(r: CheckedResource): CoderdConfig | undefined {
   return undefined;
 }
 
-/** A plain value of an env var (undefined when unset or set by reference). */
+/** `CODER_DISABLE_PASSWORD_AUTH` -> `disable-password-auth`: coder's flag for an env var. */
+function flagOf(envName: string): string {
+  return envName
+    .replace(/^CODER_/, "")
+    .toLowerCase()
+    .replace(/_/g, "-");
+}
+
+/**
+ * A setting's plain value (undefined when unset or set by reference): its `coder server` flag when
+ * the command line has it, else its env var.
+ */
 export function envValue(cfg: CoderdConfig, name: string): string | undefined {
-  return cfg.env.get(name)?.value;
+  return settingValue(cfg, name, flagOf(name));
+}
+
+/**
+ * A `coder server` setting as coderd resolves it: the command-line flag (`--name=value`, `--name
+ * value`, or a bare boolean `--name`) wins over the environment variable.
+ */
+export function settingValue(cfg: CoderdConfig, envName: string, flag: string): string | undefined {
+  for (let i = cfg.args.length - 1; i >= 0; i--) {
+    const a = cfg.args[i]!;
+    if (a.startsWith(`--${flag}=`)) return a.slice(flag.length + 3);
+    if (a === `--${flag}`) {
+      const next = cfg.args[i + 1];
+      return next !== undefined && !next.startsWith("--") ? next : "true";
+    }
+  }
+  return cfg.env.get(envName)?.value;
 }
 
 /** Names of the env vars that hold secrets and so must arrive by `valueFrom.secretKeyRef`. */

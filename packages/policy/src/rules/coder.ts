@@ -145,13 +145,17 @@ export const gitOauthLinkage: ResourceRule = {
     const cfg = coderdConfigOf(r);
     if (!cfg) return [];
     const out: string[] = [];
-    if (envValue(cfg, "CODER_EXTERNAL_AUTH_GITHUB_DEFAULT_PROVIDER_ENABLE") !== "false") {
+    const defaultApp = envValue(cfg, "CODER_EXTERNAL_AUTH_GITHUB_DEFAULT_PROVIDER_ENABLE");
+    if (defaultApp !== "false") {
       out.push(
         violation(
           r,
-          envSetting(cfg, "CODER_EXTERNAL_AUTH_GITHUB_DEFAULT_PROVIDER_ENABLE"),
+          cfg.source === "chart"
+            ? "values.coder.commandArgs --external-auth-github-default-provider-enable"
+            : "container args --external-auth-github-default-provider-enable",
           "is not false, so users link GitHub through an app Coder controls",
-          "set CODER_EXTERNAL_AUTH_GITHUB_DEFAULT_PROVIDER_ENABLE=false and configure your own app",
+          // coderd reads every CODER_EXTERNAL_AUTH_* variable as a numbered provider, so the flag it is.
+          "pass `--external-auth-github-default-provider-enable=false` to `coder server` and configure your own app",
         ),
       );
     }

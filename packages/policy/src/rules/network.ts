@@ -409,6 +409,8 @@ export const networkExternal: ResourceRule = {
     const cfg = coderdConfigOf(r);
     if (cfg?.source === "chart") {
       const svc = cfg.service ?? {};
+      // The chart renders no Service at all with enable: false (CoderControlPlane declares its own).
+      if (isFalse(svc.enable)) return [];
       const problem = publicLoadBalancerProblem(
         str(svc.type) ?? "LoadBalancer",
         record(svc.annotations),

@@ -354,6 +354,35 @@ function dependsOnType(r: CheckedResource, resources: readonly CheckedResource[]
   return resources.filter((x) => x.type === type && r.dependencies.includes(x.urn));
 }
 
+/** Provider ids of the stack's resources of `type` (outputs carry `id`). */
+function idsOf(resources: readonly CheckedResource[], type: string): Set<string> {
+  return new Set(
+    resources
+      .filter((r) => r.type === type)
+      .flatMap((r) => [str(r.props.id), str(r.props.selfLink), str(r.props.name)])
+      .filter((x): x is string => x !== undefined),
+  );
+}
+
+/** Whether every subnet of an EKS cluster is one this stack creates, in a VPC this stack creates. */
+function eksOnOwnNetwork(c: CheckedResource, resources: readonly CheckedResource[]): boolean {
+  const declared = strings(at(block(c.props.vpcConfig), "subnetIds"));
+  const subnets = resources.filter((r) => r.type === "aws:ec2/subnet:Subnet");
+  const subnetIds = idsOf(resources, "aws:ec2/subnet:Subnet");
+  if (subnetIds.size === 0) {
+    // Without ids (a preview of new subnets) the dependency graph still says where they come from.
+    const deps = dependsOnType(c, resources, "aws:ec2/subnet:Subnet");
+    return deps.length > 0 && deps.every((s) => dependsOnType(s, resources, "aws:ec2/vpc:Vpc").length > 0);
+  }
+  const vpcIds = idsOf(resources, "aws:ec2/vpc:Vpc");
+  const used = subnets.filter((s) => declared.includes(str(s.props.id) ?? ""));
+  return (
+    declared.length > 0 &&
+    declared.every((id) => subnetIds.has(id)) &&
+    used.every((s) => vpcIds.has(str(s.props.vpcId) ?? "") || dependsOnType(s, resources, "aws:ec2/vpc:Vpc").length > 0)
+  );
+}
+
 export const clusterDedicated: StackRule = {
   id: "cluster-dedicated",
   kind: "stack",
@@ -365,15 +394,7 @@ export const clusterDedicated: StackRule = {
   check: (resources) => {
     const findings: Finding[] = [];
     for (const c of resources.filter((r) => r.type === "aws:eks/cluster:Cluster")) {
-      const subnets = dependsOnType(c, resources, "aws:ec2/subnet:Subnet");
-      const declared = strings(at(block(c.props.vpcConfig), "subnetIds")).length;
-      if (
-        subnets.length > 0 &&
-        subnets.length >= declared &&
-        subnets.every((s) => dependsOnType(s, resources, "aws:ec2/vpc:Vpc").length > 0)
-      ) {
-        continue;
-      }
+      if (eksOnOwnNetwork(c, resources)) continue;
       findings.push({
         message: violation(
           c,
@@ -384,10 +405,14 @@ export const clusterDedicated: StackRule = {
         urn: c.urn,
       });
     }
+    const networks = idsOf(resources, "gcp:compute/network:Network");
     for (const c of resources.filter((r) => r.type === "gcp:container/cluster:Cluster")) {
       const network = str(c.props.network);
-      const own = dependsOnType(c, resources, "gcp:compute/network:Network").length > 0;
-      if (own && network !== "default") continue;
+      const own =
+        network !== undefined && network !== "default"
+          ? networks.has(network) || [...networks].some((n) => network.endsWith(`/${n}`))
+          : false;
+      if (own) continue;
       findings.push({
         message: violation(
           c,

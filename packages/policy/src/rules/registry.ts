@@ -41,8 +41,18 @@ const ecrPush = [
   "ecr:CompleteLayerUpload",
   "ecr:BatchDeleteImage",
 ];
-/** A resource pattern that covers every repository. */
-const everyRepository = (resource: string) => resource === "*" || /:repository\/\*$/.test(resource);
+/**
+ * A resource pattern that covers every repository of any account, or of the node role's own account
+ * (a wildcard over another account, such as the registry EKS pulls its add-on images from, is fine).
+ */
+function everyRepository(roleArn: string | undefined): (resource: string) => boolean {
+  const ownAccount = /^arn:[^:]+:iam::(\d+):/.exec(roleArn ?? "")?.[1];
+  return (resource) => {
+    if (resource === "*") return true;
+    const m = /^arn:[^:]+:ecr:[^:]*:([^:]*):repository\/\*$/.exec(resource);
+    return m !== null && (m[1] === "*" || m[1] === "" || m[1] === ownAccount);
+  };
+}
 
 /** Artifact Registry roles that write, or read every repository when granted on the project. */
 const projectRegistryRoles = [
@@ -95,7 +105,7 @@ export const registryDedicatedAccount: StackRule = {
       for (const d of documents) {
         const statements = awsStatements(d.document) ?? [];
         const push = grantedActions(statements, ecrPush);
-        const pullAll = grantedActions(statements, ecrPull, everyRepository);
+        const pullAll = grantedActions(statements, ecrPull, everyRepository(str(role.props.arn)));
         if (push.length + pullAll.length === 0) continue;
         findings.push({
           message: violation(
@@ -103,7 +113,7 @@ export const registryDedicatedAccount: StackRule = {
             "policy",
             push.length > 0
               ? `lets the EKS node role ${label(role)} push images (${push.join(", ")})`
-              : `lets the EKS node role ${label(role)} pull every repository (${pullAll.join(", ")} on "*")`,
+              : `lets the EKS node role ${label(role)} pull every repository of the account (${pullAll.join(", ")})`,
             "grant ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the approved repository ARNs only",
           ),
           urn: d.via.urn,
