@@ -41,7 +41,7 @@ describe("policy pack: one policy per enforceable recommendation", () => {
 
   it("declares in each policy's config schema exactly the settings its check reads", () => {
     for (const p of policies) {
-      const declared = Object.keys(p.configSchema?.properties ?? {}).sort();
+      const declared: string[] = Object.keys(p.configSchema?.properties ?? {}).sort();
       assert.deepEqual(declared, [...policySettings[p.name]!].sort(), p.name);
       assert.ok(!declared.includes("enforcementLevel"), "the SDK reserves enforcementLevel");
     }
