@@ -15,6 +15,7 @@ import {
   CODER_RELEASE_NAME,
   type CoderChartValues,
   type CoderControlPlaneConfig,
+  type CoderExtraContainer,
   type EgressAllow,
   type EnvVar,
   type IngressPeer,
@@ -312,6 +313,24 @@ export interface CoderControlPlaneArgs {
     readonly ports: readonly number[];
     readonly protocol?: "TCP" | "UDP";
   }[];
+  /**
+   * Containers added to coderd's pod (`coder.initContainers`), e.g. the Cloud SQL Auth Proxy as a
+   * native sidecar (`restartPolicy: "Always"`) that coderd reaches on 127.0.0.1. Each needs a unique
+   * name and an image, and must meet Pod Security `restricted` by itself: allowPrivilegeEscalation
+   * false, capabilities drop ALL, seccomp RuntimeDefault, never runAsNonRoot false or root.
+   * @default []
+   */
+  readonly extraInitContainers?: readonly CoderExtraContainer[];
+  /**
+   * Let coderd's pod reach the GKE metadata server (169.254.169.254, port 80 only) for its Workload
+   * Identity token, as a sidecar that authenticates to Google needs (GKE Dataplane V2 NetworkPolicy
+   * rule). Only on nodes with workload metadata `GKE_METADATA`, where that address answers with the
+   * pod's own Kubernetes ServiceAccount identity and never the node's credentials. Costs: every
+   * container in coderd's pod can get that identity's token. Serves node-cloud-access (closed
+   * unless set).
+   * @default false
+   */
+  readonly gkeMetadataServer?: boolean;
   /** Extra labels on the namespace and every object created outside the chart. @default {} */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -741,6 +760,49 @@ function resolveExposure(e: CoderExposureArgs | undefined): CoderControlPlaneCon
   }
 }
 
+/** Checks sidecars and init containers for coderd's pod against Pod Security `restricted`. */
+function resolveExtraInitContainers(list: CoderControlPlanePlainArgs["extraInitContainers"]): CoderExtraContainer[] {
+  if (list === undefined) return [];
+  if (!isList(list)) fail(`extraInitContainers: expected a list of containers`);
+  const names = new Set<string>(["coder"]);
+  return list.map((c, i) => {
+    const f = (k: string) => `extraInitContainers[${i}].${k}`;
+    if (!isPlainObject(c)) fail(`extraInitContainers[${i}]: expected a container { name, image, securityContext }`);
+    const name = requireDnsLabel(f("name"), c.name);
+    if (names.has(name)) fail(`${f("name")}: "${name}" is already a container of coderd's pod; use another name`);
+    names.add(name);
+    requireString(f("image"), c.image, "a pinned image (exact tag or digest)");
+    if (c.restartPolicy !== undefined && c.restartPolicy !== "Always") {
+      fail(
+        `${f("restartPolicy")}: "${String(c.restartPolicy)}" is not allowed; use "Always" (a native sidecar) or omit it`,
+      );
+    }
+    const sc = c.securityContext as Record<string, unknown> | undefined;
+    if (!isPlainObject(sc))
+      fail(`${f("securityContext")}: required; Pod Security restricted needs it on every container`);
+    if (sc.allowPrivilegeEscalation !== false) fail(`${f("securityContext.allowPrivilegeEscalation")}: must be false`);
+    if (sc.privileged === true) fail(`${f("securityContext.privileged")}: must not be true`);
+    if (sc.runAsNonRoot === false || sc.runAsUser === 0) {
+      fail(`${f("securityContext")}: must not run as root (runAsNonRoot false or runAsUser 0)`);
+    }
+    const caps = sc.capabilities as { drop?: unknown; add?: unknown } | undefined;
+    const drop = caps?.drop;
+    if (!isList(drop) || !(drop as unknown[]).includes("ALL")) {
+      fail(`${f("securityContext.capabilities.drop")}: must include "ALL"`);
+    }
+    if (caps?.add !== undefined) fail(`${f("securityContext.capabilities.add")}: adds capabilities; remove it`);
+    if ((sc.seccompProfile as { type?: unknown } | undefined)?.type !== "RuntimeDefault") {
+      fail(`${f("securityContext.seccompProfile.type")}: must be "RuntimeDefault"`);
+    }
+    for (const e of c.env ?? []) {
+      if ("value" in e && /(PASSWORD|SECRET|TOKEN)/i.test(e.name)) {
+        fail(`${f("env")}: ${e.name} looks like a secret; pass it by valueFrom.secretKeyRef`);
+      }
+    }
+    return { ...c, name };
+  });
+}
+
 function resolveExtraEnv(list: CoderControlPlanePlainArgs["extraEnv"], managed: ReadonlySet<string>): EnvVar[] {
   return (list ?? []).map((e, i) => {
     const field = `extraEnv[${i}]`;
@@ -995,7 +1057,16 @@ export function resolveCoderControlPlaneArgs(args: CoderControlPlanePlainArgs): 
     ...(metrics ? { metrics } : {}),
     trustedCaSecrets,
     service: { ...service, annotations: checkAnnotations("exposure.annotations", service.annotations) },
-    network: { kubernetesApi, database: databaseNet, workspaceNamespaces, ingressFrom, dns, extraEgress },
+    extraInitContainers: resolveExtraInitContainers(args.extraInitContainers),
+    network: {
+      kubernetesApi,
+      database: databaseNet,
+      workspaceNamespaces,
+      ingressFrom,
+      dns,
+      extraEgress,
+      gkeMetadataServer: args.gkeMetadataServer ?? false,
+    },
   };
   const managed = new Set(coderdEnv({ ...config, extraEnv: [] }).map((e) => e.name));
   const extraEnv = resolveExtraEnv(args.extraEnv, managed);
@@ -1043,6 +1114,15 @@ const PENDING_URL = "https://pending.invalid";
 const PENDING_CERT = "-----BEGIN CERTIFICATE-----";
 
 /** The args with every Input that is not yet known (and every secret) replaced by a stand-in. */
+/**
+ * Runs `resolveCoderControlPlaneArgs` on args that may hold Outputs (values not yet known are
+ * stood in for), so a component that composes `CoderControlPlane` can refuse bad input before it
+ * registers anything. The values that arrive as Outputs are checked again inside `apply`.
+ */
+export function checkCoderControlPlaneArgs(args: CoderControlPlaneArgs): CoderControlPlaneConfig {
+  return resolveCoderControlPlaneArgs(standInArgs(args));
+}
+
 function standInArgs(args: CoderControlPlaneArgs): CoderControlPlanePlainArgs {
   const db = args.database as CoderDatabaseArgs | undefined;
   let database: CoderControlPlanePlainArgs["database"];

@@ -74,6 +74,54 @@ export interface EgressAllow {
   readonly protocol: "TCP" | "UDP";
 }
 
+/**
+ * A container added to coderd's pod through the chart's `coder.initContainers`: with
+ * `restartPolicy: "Always"` a native sidecar that starts before coderd and stops after it (e.g. a
+ * database proxy listening on 127.0.0.1). Only the fields a sidecar needs; it must meet Pod Security
+ * `restricted` by itself (checked by `resolveCoderControlPlaneArgs`).
+ */
+export interface CoderExtraContainer {
+  /** A DNS label, unique in the pod; not "coder". */
+  readonly name: string;
+  /** Pin it: an exact tag or a digest. */
+  readonly image: string;
+  /** "Always" makes it a native sidecar; unset, an init container that must finish first. */
+  readonly restartPolicy?: "Always";
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly env?: readonly EnvVar[];
+  readonly ports?: readonly { readonly name?: string; readonly containerPort: number; readonly protocol?: "TCP" }[];
+  readonly resources?: {
+    readonly requests?: Readonly<Record<string, string>>;
+    readonly limits?: Readonly<Record<string, string>>;
+  };
+  readonly securityContext: {
+    readonly runAsNonRoot?: true;
+    readonly runAsUser?: number;
+    readonly runAsGroup?: number;
+    readonly allowPrivilegeEscalation: false;
+    readonly readOnlyRootFilesystem?: boolean;
+    readonly capabilities: { readonly drop: readonly string[] };
+    readonly seccompProfile: { readonly type: "RuntimeDefault" };
+  };
+  readonly startupProbe?: CoderContainerProbe;
+  readonly readinessProbe?: CoderContainerProbe;
+  readonly livenessProbe?: CoderContainerProbe;
+  readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string; readonly readOnly?: boolean }[];
+}
+
+export interface CoderContainerProbe {
+  readonly httpGet?: { readonly path: string; readonly port: number };
+  readonly tcpSocket?: { readonly port: number };
+  readonly initialDelaySeconds?: number;
+  readonly periodSeconds?: number;
+  readonly timeoutSeconds?: number;
+  readonly failureThreshold?: number;
+}
+
+/** The GKE metadata server's address and port, as pods on `GKE_METADATA` nodes reach it. */
+export const gkeMetadataServer = { cidr: "169.254.169.254/32", port: 80 } as const;
+
 /** The fully-specified, validated configuration `resolveCoderControlPlaneArgs` returns. */
 export interface CoderControlPlaneConfig {
   readonly namespace: string;
@@ -121,6 +169,8 @@ export interface CoderControlPlaneConfig {
   readonly metrics?: IngressPeer;
   readonly trustedCaSecrets: readonly SecretRef[];
   readonly extraEnv: readonly EnvVar[];
+  /** Sidecars and init containers of coderd's pod (`coder.initContainers`). */
+  readonly extraInitContainers: readonly CoderExtraContainer[];
   readonly service: {
     readonly name: string;
     readonly type: "ClusterIP" | "LoadBalancer";
@@ -137,6 +187,8 @@ export interface CoderControlPlaneConfig {
     readonly ingressFrom: readonly IngressPeer[];
     readonly dns: { readonly namespace: string; readonly podSelector: Readonly<Record<string, string>> };
     readonly extraEgress: readonly EgressAllow[];
+    /** Egress to the GKE metadata server (Workload Identity tokens), port 80 only. */
+    readonly gkeMetadataServer: boolean;
   };
 }
 
@@ -154,6 +206,7 @@ export interface CoderChartValues {
     readonly resources: { readonly requests: ResourceList; readonly limits: ResourceList };
     readonly volumes: readonly { readonly name: string; readonly emptyDir: { readonly sizeLimit: string } }[];
     readonly volumeMounts: readonly { readonly name: string; readonly mountPath: string }[];
+    readonly initContainers?: readonly CoderExtraContainer[];
     readonly tls: { readonly secretNames: readonly string[] };
     readonly certs: { readonly secrets: readonly SecretRef[] };
     readonly serviceAccount: {
@@ -288,6 +341,7 @@ export function chartValues(c: CoderControlPlaneConfig): CoderChartValues {
         { name: "tmp", mountPath: "/tmp" },
         { name: "home", mountPath: "/home/coder" },
       ],
+      ...(c.extraInitContainers.length > 0 ? { initContainers: c.extraInitContainers.map((x) => ({ ...x })) } : {}),
       tls: { secretNames: [c.tls.secretName] },
       certs: { secrets: c.trustedCaSecrets.map((s) => ({ name: s.name, key: s.key })) },
       serviceAccount: {
@@ -471,6 +525,11 @@ export function coderdNetworkPolicies(c: CoderControlPlaneConfig): CoderdNetwork
     },
     { to: [internetIpBlock], ports: tcp(443) },
     { to: [coderd], ports: web },
+    // Only with gkeMetadataServer: on GKE_METADATA nodes this address serves the pod's own Workload
+    // Identity token, never the node's credentials.
+    ...(c.network.gkeMetadataServer
+      ? [{ to: [{ ipBlock: { cidr: gkeMetadataServer.cidr } }], ports: tcp(gkeMetadataServer.port) }]
+      : []),
     ...c.network.extraEgress.map((e) => ({
       to: e.cidrs.map((x) => ipBlockWithoutMetadata(x, "extraEgress.cidrs")),
       ports: e.ports.map((port) => ({ protocol: e.protocol, port })),
