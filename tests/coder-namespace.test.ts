@@ -10,8 +10,8 @@ import {
   planCapacity,
   resolveCoderNamespaceArgs,
 } from "@hardened-coder/kubernetes";
-import { type RecordedResource, at, one, ofType, synth, valueOf } from "./harness/engine";
-import { validateAllKubernetesObjects, validateKubernetesObject } from "./harness/validate";
+import { type RecordedResource, at, one, ofType, synth, valueOf, synthApplyFailures } from "./harness/engine";
+import { validateAllKubernetesObjects } from "./harness/validate";
 
 const NS = "kubernetes:core/v1:Namespace";
 const QUOTA = "kubernetes:core/v1:ResourceQuota";
@@ -39,38 +39,6 @@ const quotaKeys = [
 ];
 
 const psa = (level: string, version = "latest") => ({ level, version });
-
-/**
- * Validates every emitted Kubernetes object. Patch types have no kubernetes-models class of their
- * own: a patch is validated against the schema of the object it patches.
- */
-async function validateEmitted(resources: readonly RecordedResource[]): Promise<number> {
-  const patches = resources.filter((r) => r.custom && /^kubernetes:.*Patch$/.test(r.type));
-  const n = await validateAllKubernetesObjects(resources.filter((r) => !patches.includes(r)));
-  for (const p of patches) await validateKubernetesObject(p.type.replace(/Patch$/, ""), p.inputs, p.name);
-  return n + patches.length;
-}
-
-/**
- * Runs a program whose refused input arrives as an Output: the check runs inside `apply` and Pulumi
- * surfaces its error as an unhandled rejection (which fails a real `pulumi up`); synth() does not
- * rethrow those, so collect them.
- */
-async function synthApplyFailures(program: () => void): Promise<{ resources: RecordedResource[]; failures: string[] }> {
-  const failures: string[] = [];
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  const listener = (reason: unknown) => failures.push(String(reason));
-  process.on("unhandledRejection", listener);
-  try {
-    const run = await synth(program);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    return { resources: run.resources, failures };
-  } finally {
-    process.removeListener("unhandledRejection", listener);
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
-}
 
 function hard(resources: readonly RecordedResource[], component: string): Record<string, string> {
   return at(one(resources, QUOTA, component).inputs, "spec.hard") as Record<string, string>;
@@ -347,7 +315,7 @@ describe("CoderNamespace: component under the mock engine", () => {
   });
 
   it("emits only schema-valid Kubernetes objects", async () => {
-    const n = await validateEmitted(resources);
+    const n = await validateAllKubernetesObjects(resources);
     assert.equal(n, resources.filter((r) => r.custom).length);
     assert.equal(n, 16);
   });
@@ -517,7 +485,7 @@ describe("CoderNamespace: refused input", () => {
           workspace: { memory: s.memory },
         });
       });
-      await validateEmitted(resources);
+      await validateAllKubernetesObjects(resources);
       assert.equal(ofType(resources, QUOTA).length, 1);
       assert.equal(ofType(resources, LIMITS).length, 1);
       const labels = at(one(resources, NS).inputs, "metadata.labels") as Record<string, string>;

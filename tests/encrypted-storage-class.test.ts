@@ -7,31 +7,11 @@ import {
   defaultStorageClassAnnotation,
   resolveEncryptedStorageClassArgs,
 } from "@hardened-coder/kubernetes";
-import { type RecordedResource, one, synth, valueOf } from "./harness/engine";
+import { type RecordedResource, one, synth, valueOf, synthApplyFailures } from "./harness/engine";
 import { validateAllKubernetesObjects } from "./harness/validate";
 
 const TOKEN = "hardened-coder:kubernetes:EncryptedStorageClass";
 
-/**
- * Runs a program whose refused input arrives as an Output. The check then runs inside `apply`, and
- * Pulumi surfaces its error as an unhandled rejection, which fails a real `pulumi up`; synth() does
- * not rethrow those, so collect them here.
- */
-async function synthApplyFailures(program: () => void): Promise<{ resources: RecordedResource[]; failures: string[] }> {
-  const failures: string[] = [];
-  const saved = process.listeners("unhandledRejection");
-  const listener = (reason: unknown) => failures.push(String(reason));
-  process.removeAllListeners("unhandledRejection");
-  process.on("unhandledRejection", listener);
-  try {
-    const run = await synth(program);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    return { resources: run.resources, failures };
-  } finally {
-    process.removeListener("unhandledRejection", listener);
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
-}
 const SC = "kubernetes:storage.k8s.io/v1:StorageClass";
 const EBS = "ebs.csi.aws.com";
 const KMS_ARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";

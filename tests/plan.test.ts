@@ -43,7 +43,8 @@ describe("pnpm run plan: the root Pulumi.yaml program, offline", () => {
       entries: { id: string; status: string }[];
     };
     assert.deepEqual(json.entries.map((e) => e.id).sort(), [...recommendationIds].sort());
-    for (const e of json.entries) assert.ok(["met-by-default", "validated", "site-admin-duty"].includes(e.status), e.id);
+    for (const e of json.entries)
+      assert.ok(["met-by-default", "validated", "site-admin-duty"].includes(e.status), e.id);
     const md = readFileSync(join(out, "compliance.md"), "utf8");
     for (const id of recommendationIds) assert.ok(md.includes(`\`${id}\``), `${id} in compliance.md`);
   });

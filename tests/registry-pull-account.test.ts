@@ -9,8 +9,18 @@ import {
   dockerConfigJson,
   resolveRegistryPullAccountArgs,
 } from "@hardened-coder/kubernetes";
-import { type RecordedResource, at, isSecretAt, one, ofType, plainStrings, synth, valueOf } from "./harness/engine";
-import { validateAllKubernetesObjects, validateKubernetesObject } from "./harness/validate";
+import {
+  type RecordedResource,
+  at,
+  isSecretAt,
+  one,
+  ofType,
+  plainStrings,
+  synth,
+  valueOf,
+  synthApplyFailures,
+} from "./harness/engine";
+import { validateAllKubernetesObjects } from "./harness/validate";
 
 const SECRET = "kubernetes:core/v1:Secret";
 const SA = "kubernetes:core/v1:ServiceAccount";
@@ -24,31 +34,6 @@ const base: RegistryPullAccountPlainArgs = {
   username: "coder-pull",
   password: PASSWORD,
 };
-
-/** Validates every emitted Kubernetes object; a patch against the schema of the object it patches. */
-async function validateEmitted(resources: readonly RecordedResource[]): Promise<number> {
-  const patches = resources.filter((r) => r.custom && /^kubernetes:.*Patch$/.test(r.type));
-  const n = await validateAllKubernetesObjects(resources.filter((r) => !patches.includes(r)));
-  for (const p of patches) await validateKubernetesObject(p.type.replace(/Patch$/, ""), p.inputs, p.name);
-  return n + patches.length;
-}
-
-/** Collects errors thrown inside `apply` (unhandled rejections that fail a real `pulumi up`). */
-async function synthApplyFailures(program: () => void): Promise<{ resources: RecordedResource[]; failures: string[] }> {
-  const failures: string[] = [];
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  const listener = (reason: unknown) => failures.push(String(reason));
-  process.on("unhandledRejection", listener);
-  try {
-    const run = await synth(program);
-    await new Promise((r) => setTimeout(r, 20));
-    return { resources: run.resources, failures };
-  } finally {
-    process.removeListener("unhandledRejection", listener);
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
-}
 
 /** Every plain (not secret-wrapped) string any resource sent to the engine. */
 const allPlainStrings = (resources: readonly RecordedResource[]) => resources.flatMap((r) => plainStrings(r.rawInputs));
@@ -155,7 +140,7 @@ describe("RegistryPullAccount: the design's snippet under the mock engine", () =
   });
 
   it("emits only schema-valid Kubernetes objects", async () => {
-    assert.equal(await validateEmitted(resources), resources.filter((r) => r.custom).length);
+    assert.equal(await validateAllKubernetesObjects(resources), resources.filter((r) => r.custom).length);
   });
 
   it("has no colliding names: unique URNs, unique child names, one owner per Kubernetes object", () => {
@@ -262,6 +247,6 @@ describe("RegistryPullAccount: refused input", () => {
     });
     for (const s of allPlainStrings(resources)) assert.ok(!s.includes(PASSWORD));
     assert.equal(at(one(resources, SA_PATCH).inputs, "metadata.name"), "builders");
-    await validateEmitted(resources);
+    await validateAllKubernetesObjects(resources);
   });
 });

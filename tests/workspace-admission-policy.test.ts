@@ -11,7 +11,7 @@ import {
   resolveWorkspaceAdmissionPolicyArgs,
   workspaceAdmissionPolicySpec,
 } from "@hardened-coder/kubernetes";
-import { type RecordedResource, one, synth, valueOf } from "./harness/engine";
+import { type RecordedResource, one, synth, valueOf, synthApplyFailures } from "./harness/engine";
 import { validateAllKubernetesObjects } from "./harness/validate";
 import {
   type CelPolicySpec,
@@ -743,27 +743,6 @@ describe("the policy's CEL, evaluated with @bufbuild/cel", () => {
     });
   });
 });
-
-/**
- * Runs a program whose refused input arrives as an Output. The check then runs inside `apply`, and
- * Pulumi surfaces its error as an unhandled rejection, which fails a real `pulumi up`; synth() does
- * not rethrow those, so collect them here.
- */
-async function synthApplyFailures(program: () => void): Promise<{ resources: RecordedResource[]; failures: string[] }> {
-  const failures: string[] = [];
-  const saved = process.listeners("unhandledRejection");
-  const listener = (reason: unknown) => failures.push(String(reason));
-  process.removeAllListeners("unhandledRejection");
-  process.on("unhandledRejection", listener);
-  try {
-    const run = await synth(program);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    return { resources: run.resources, failures };
-  } finally {
-    process.removeListener("unhandledRejection", listener);
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
-}
 
 describe("WorkspaceAdmissionPolicy (mock engine)", () => {
   let resources: RecordedResource[];

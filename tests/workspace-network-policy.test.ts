@@ -14,7 +14,7 @@ import {
   resolveWorkspaceNetworkPolicyArgs,
 } from "@hardened-coder/kubernetes";
 import { type RecordedResource, at, ofType, synth, valueOf } from "./harness/engine";
-import { validateAllKubernetesObjects, validateKubernetesObject } from "./harness/validate";
+import { validateAllKubernetesObjects } from "./harness/validate";
 
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const TOKEN = "hardened-coder:kubernetes:WorkspaceNetworkPolicy";
@@ -22,14 +22,6 @@ const TOKEN = "hardened-coder:kubernetes:WorkspaceNetworkPolicy";
 const resolve = (args: Partial<WorkspaceNetworkPolicyPlainArgs> = {}, name = "coder") =>
   resolveWorkspaceNetworkPolicyArgs({ namespace: "coder", ...args }, name);
 const policy = (c: WorkspaceNetworkPolicyConfig, role: string) => c.policies.find((p) => p.role === role)?.spec;
-
-/** Validates every emitted Kubernetes object; a patch against the schema of the object it patches. */
-async function validateEmitted(resources: readonly RecordedResource[]): Promise<number> {
-  const patches = resources.filter((r) => r.custom && /^kubernetes:.*Patch$/.test(r.type));
-  const n = await validateAllKubernetesObjects(resources.filter((r) => !patches.includes(r)));
-  for (const p of patches) await validateKubernetesObject(p.type.replace(/Patch$/, ""), p.inputs, p.name);
-  return n + patches.length;
-}
 
 /** Collects errors thrown inside `apply` (unhandled rejections that fail a real `pulumi up`). */
 async function synthApplyFailures(program: () => void): Promise<{ resources: RecordedResource[]; failures: string[] }> {
@@ -326,7 +318,7 @@ describe("WorkspaceNetworkPolicy: component under the mock engine", () => {
     policies(component).find((r) => r.name === `${component}-${role}`)!.inputs.spec as WorkspacePolicySpec;
 
   it("emits only schema-valid Kubernetes objects", async () => {
-    assert.equal(await validateEmitted(resources), resources.filter((r) => r.custom).length);
+    assert.equal(await validateAllKubernetesObjects(resources), resources.filter((r) => r.custom).length);
   });
 
   it("puts a default deny with both policy types on every pod of the namespace", () => {
@@ -427,7 +419,7 @@ describe("WorkspaceNetworkPolicy: refused input", () => {
           ...s,
         });
       });
-      assert.ok((await validateEmitted(resources)) >= 3);
+      assert.ok((await validateAllKubernetesObjects(resources)) >= 3);
       const deny = resources.find((r) => r.name === "prop-default-deny")!;
       assert.deepEqual(deny.inputs.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     }

@@ -38,6 +38,12 @@ export interface RecordedInvoke {
 
 export interface SynthResult<T> {
   readonly resources: RecordedResource[];
+  /**
+   * Errors thrown inside `apply` (an Output-valued input refused by a resolve function, say). A
+   * real `pulumi up` fails on them; under mocks they surface only as unhandled rejections, which
+   * mocha reports as a failure, unless `expectApplyFailures` asks `synth` to collect them here.
+   */
+  readonly applyFailures: string[];
   readonly invokes: RecordedInvoke[];
   readonly outputs: Record<string, unknown>;
   readonly result: T;
@@ -91,6 +97,8 @@ export interface SynthOptions {
   readonly secretConfig?: readonly string[];
   readonly project?: string;
   readonly stack?: string;
+  /** Return errors thrown inside `apply` in `applyFailures` instead of failing the run. */
+  readonly expectApplyFailures?: boolean;
 }
 
 function isSecretValue(v: unknown): v is { value: unknown } {
@@ -216,6 +224,20 @@ export async function synth<T>(program: () => T | Promise<T>, options: SynthOpti
       });
     };
 
+    // Without `expectApplyFailures`, a rejection stays unhandled and mocha fails the test with it.
+    const applyFailures: string[] = [];
+    const saved = process.listeners("unhandledRejection");
+    const onRejection = (reason: unknown) =>
+      applyFailures.push(reason instanceof Error ? reason.message : String(reason));
+    if (options.expectApplyFailures) {
+      process.removeAllListeners("unhandledRejection");
+      process.on("unhandledRejection", onRejection);
+    }
+    const restore = () => {
+      if (!options.expectApplyFailures) return;
+      process.removeListener("unhandledRejection", onRejection);
+      for (const l of saved) process.on("unhandledRejection", l);
+    };
     let result: T | undefined;
     const refusal = () =>
       new Error(`invokes not allowed offline (design: Offline by construction): ${refused.join(", ")}`);
@@ -226,12 +248,16 @@ export async function synth<T>(program: () => T | Promise<T>, options: SynthOpti
         return exportsOf(result);
       })) as Record<string, unknown>;
       await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+      // Rejections are reported on the next turns of the event loop.
+      await new Promise((r) => setTimeout(r, 10));
     } catch (err) {
+      restore();
       if (refused.length > 0) throw refusal();
       throw err;
     }
+    restore();
     if (refused.length > 0) throw refusal();
-    return { resources, invokes, outputs: outputs ?? {}, result: result as T };
+    return { resources, applyFailures, invokes, outputs: outputs ?? {}, result: result as T };
   } finally {
     running = false;
   }
@@ -287,4 +313,16 @@ export function loadProgram(path: string): Record<string, unknown> {
   delete require.cache[resolved];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(resolved) as Record<string, unknown>;
+}
+
+/**
+ * Runs a program whose refused input arrives as an Output: the check runs inside `apply`, and its
+ * error (which fails a real `pulumi up`) is returned in `failures` rather than failing the test.
+ */
+export async function synthApplyFailures(
+  program: () => void,
+  options: SynthOptions = {},
+): Promise<{ resources: RecordedResource[]; failures: string[] }> {
+  const run = await synth(program, { ...options, expectApplyFailures: true });
+  return { resources: run.resources, failures: run.applyFailures };
 }
