@@ -317,10 +317,11 @@ export interface CoderControlPlaneArgs {
    * Containers added to coderd's pod (`coder.initContainers`), e.g. the Cloud SQL Auth Proxy as a
    * native sidecar (`restartPolicy: "Always"`) that coderd reaches on 127.0.0.1. Each needs a unique
    * name and an image, and must meet Pod Security `restricted` by itself: allowPrivilegeEscalation
-   * false, capabilities drop ALL, seccomp RuntimeDefault, never runAsNonRoot false or root.
+   * false, capabilities drop ALL, seccomp RuntimeDefault, never runAsNonRoot false or root. May be
+   * an Output (e.g. carrying a database's connection name); it is then checked once known.
    * @default []
    */
-  readonly extraInitContainers?: readonly CoderExtraContainer[];
+  readonly extraInitContainers?: pulumi.Input<readonly CoderExtraContainer[]>;
   /**
    * Let coderd's pod reach the GKE metadata server (169.254.169.254, port 80 only) for its Workload
    * Identity token, as a sidecar that authenticates to Google needs (GKE Dataplane V2 NetworkPolicy
@@ -1145,6 +1146,8 @@ function standInArgs(args: CoderControlPlaneArgs): CoderControlPlanePlainArgs {
   const tls = args.tls as CoderTlsArgs | undefined;
   return {
     ...args,
+    // Checked here when plain; an Output is checked when the chart values are computed.
+    extraInitContainers: args.extraInitContainers === undefined ? undefined : plainOr(args.extraInitContainers, []),
     accessUrl: plainOr(args.accessUrl, PENDING_URL),
     tls:
       tls && "certificate" in tls
@@ -1168,9 +1171,15 @@ function standInArgs(args: CoderControlPlaneArgs): CoderControlPlanePlainArgs {
 /** The args as `coderValues` sees them inside apply: known non-secret inputs, secrets by reference. */
 function valuesArgs(
   args: CoderControlPlaneArgs,
-  known: { accessUrl: string; issuerUrl: string; clientId: string; externalAuthClientIds: string[] },
+  known: {
+    accessUrl: string;
+    issuerUrl: string;
+    clientId: string;
+    externalAuthClientIds: string[];
+    extraInitContainers: readonly CoderExtraContainer[];
+  },
 ): CoderControlPlanePlainArgs {
-  const base = standInArgs(args);
+  const base = { ...standInArgs(args), extraInitContainers: known.extraInitContainers };
   const tls = base.tls as { certificate?: string } | undefined;
   return {
     ...base,
@@ -1323,9 +1332,23 @@ export class CoderControlPlane extends pulumi.ComponentResource implements Coder
     // Values depend only on non-secret inputs: secrets reach coderd through the Secrets above.
     const extIds = (args.externalAuth ?? []).map((e) => e.clientId);
     this.values = pulumi
-      .all([args.accessUrl, args.oidc.issuerUrl, args.oidc.clientId, pulumi.all(extIds)])
-      .apply(([accessUrl, issuerUrl, clientId, externalAuthClientIds]) =>
-        coderValues(valuesArgs(args, { accessUrl, issuerUrl, clientId, externalAuthClientIds })),
+      .all([
+        args.accessUrl,
+        args.oidc.issuerUrl,
+        args.oidc.clientId,
+        pulumi.all(extIds),
+        pulumi.output(args.extraInitContainers ?? []),
+      ])
+      .apply(([accessUrl, issuerUrl, clientId, externalAuthClientIds, extraInitContainers]) =>
+        coderValues(
+          valuesArgs(args, {
+            accessUrl,
+            issuerUrl,
+            clientId,
+            externalAuthClientIds,
+            extraInitContainers: extraInitContainers,
+          }),
+        ),
       );
 
     this.chart = new k8s.helm.v4.Chart(
