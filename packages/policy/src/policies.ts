@@ -11,7 +11,12 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { type RecommendationId, recommendation, recommendationIds } from "@hardened-coder/kubernetes";
+import {
+  type ComplianceReportOptions,
+  type RecommendationId,
+  recommendation,
+  recommendationIds,
+} from "@hardened-coder/kubernetes";
 import type { CheckedResource } from "./model";
 import type { Rule } from "./rule";
 import {
@@ -126,4 +131,17 @@ export function policyPackConfig(
   const levels: Record<string, EnforcementLevel> = {};
   for (const [k, v] of Object.entries(enforcementLevels)) if (v) levels[k] = v;
   return writePolicyPackConfig(policySettings, settings, levels);
+}
+
+/** Resource types each policy checks, by id: pass as `guards` to `complianceReport`. */
+export const policyGuards: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  rules.map((r) => [r.id, r.guards]),
+);
+
+/**
+ * Options that keep `complianceReport` consistent with this pack: the ids it enforces and the
+ * resource types each policy checks.
+ */
+export function complianceReportOptions(stackName?: string): ComplianceReportOptions {
+  return { ...(stackName !== undefined ? { stackName } : {}), policyIds: policyNames, guards: policyGuards };
 }

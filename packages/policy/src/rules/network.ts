@@ -285,14 +285,16 @@ function coderdNamespaces(resources: readonly CheckedResource[]): WorkspaceNames
   for (const r of resources) {
     const cfg = coderdConfigOf(r);
     if (!cfg?.namespace) continue;
+    // A component (a Helm v4 Chart) may carry no provider reference: then its cluster is unknown.
+    const cluster = r.provider ? clusterOf(r) : "*";
     const nsRes = resources.find(
       (n) =>
         isKind(n, "Namespace") &&
         (str(at(n.props, "metadata.name")) ?? n.name) === cfg.namespace &&
-        clusterOf(n) === clusterOf(r),
+        (cluster === "*" || clusterOf(n) === cluster),
     );
-    if (!out.some((o) => o.name === cfg.namespace && o.cluster === clusterOf(r))) {
-      out.push({ name: cfg.namespace, cluster: clusterOf(r), ...(nsRes ? { resource: nsRes } : {}) });
+    if (!out.some((o) => o.name === cfg.namespace && o.cluster === cluster)) {
+      out.push({ name: cfg.namespace, cluster, ...(nsRes ? { resource: nsRes } : {}) });
     }
   }
   return out;
