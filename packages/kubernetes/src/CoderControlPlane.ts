@@ -197,8 +197,12 @@ export interface CoderControlPlaneArgs {
    * @default "coder"
    */
   readonly serviceAccountName?: string;
-  /** e.g. GKE Workload Identity's `iam.gke.io/gcp-service-account`. @default {} */
-  readonly serviceAccountAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * e.g. GKE Workload Identity's `iam.gke.io/gcp-service-account`. May be an Output (a service
+   * account's email); it is then checked once known.
+   * @default {}
+   */
+  readonly serviceAccountAnnotations?: pulumi.Input<Readonly<Record<string, string>>>;
   /** @default CODER_CHART_VERSION */
   readonly chartVersion?: string;
   /** An https Helm repository or an `oci://` chart reference's registry path. @default CODER_CHART_REPOSITORY */
@@ -1148,6 +1152,8 @@ function standInArgs(args: CoderControlPlaneArgs): CoderControlPlanePlainArgs {
     ...args,
     // Checked here when plain; an Output is checked when the chart values are computed.
     extraInitContainers: args.extraInitContainers === undefined ? undefined : plainOr(args.extraInitContainers, []),
+    serviceAccountAnnotations:
+      args.serviceAccountAnnotations === undefined ? undefined : plainOr(args.serviceAccountAnnotations, {}),
     accessUrl: plainOr(args.accessUrl, PENDING_URL),
     tls:
       tls && "certificate" in tls
@@ -1177,9 +1183,14 @@ function valuesArgs(
     clientId: string;
     externalAuthClientIds: string[];
     extraInitContainers: readonly CoderExtraContainer[];
+    serviceAccountAnnotations: Readonly<Record<string, string>>;
   },
 ): CoderControlPlanePlainArgs {
-  const base = { ...standInArgs(args), extraInitContainers: known.extraInitContainers };
+  const base = {
+    ...standInArgs(args),
+    extraInitContainers: known.extraInitContainers,
+    serviceAccountAnnotations: known.serviceAccountAnnotations,
+  };
   const tls = base.tls as { certificate?: string } | undefined;
   return {
     ...base,
@@ -1338,17 +1349,20 @@ export class CoderControlPlane extends pulumi.ComponentResource implements Coder
         args.oidc.clientId,
         pulumi.all(extIds),
         pulumi.output(args.extraInitContainers ?? []),
+        pulumi.output(args.serviceAccountAnnotations ?? {}),
       ])
-      .apply(([accessUrl, issuerUrl, clientId, externalAuthClientIds, extraInitContainers]) =>
-        coderValues(
-          valuesArgs(args, {
-            accessUrl,
-            issuerUrl,
-            clientId,
-            externalAuthClientIds,
-            extraInitContainers: extraInitContainers,
-          }),
-        ),
+      .apply(
+        ([accessUrl, issuerUrl, clientId, externalAuthClientIds, extraInitContainers, serviceAccountAnnotations]) =>
+          coderValues(
+            valuesArgs(args, {
+              accessUrl,
+              issuerUrl,
+              clientId,
+              externalAuthClientIds,
+              extraInitContainers,
+              serviceAccountAnnotations,
+            }),
+          ),
       );
 
     this.chart = new k8s.helm.v4.Chart(
