@@ -32,6 +32,7 @@ import {
   synth,
   valueOf,
 } from "./harness/engine";
+import { checkPodSecurity } from "./harness/pod-security";
 import { validateAllKubernetesObjects } from "./harness/validate";
 
 const CERT = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUfakeCertificateForTests\n-----END CERTIFICATE-----\n";
@@ -110,6 +111,35 @@ describe("coderValues: the chart values, without mocks", () => {
       fsGroup: 1000,
       seccompProfile: { type: "RuntimeDefault" },
     });
+  });
+
+  it("yields a coderd pod that passes Pod Security restricted, as the chart's templates assemble it", () => {
+    const v = coderValues(plainArgs({ trustedCaSecrets: [{ name: "rds-ca", key: "ca.pem" }] }));
+    // libcoder's Deployment: the pod's securityContext is coder.podSecurityContext, the container's
+    // coder.securityContext; volumes are tls-<secret> and ca-cert-<secret> Secrets, then coder.volumes.
+    const podSpec = {
+      securityContext: v.coder.podSecurityContext,
+      containers: [
+        {
+          name: "coder",
+          securityContext: v.coder.securityContext,
+          ports: [{ containerPort: 8080 }, { containerPort: 8443 }],
+        },
+      ],
+      volumes: [
+        ...v.coder.tls.secretNames.map((s) => ({ name: `tls-${s}`, secret: { secretName: s } })),
+        ...v.coder.certs.secrets.map((s) => ({ name: `ca-cert-${s.name}`, secret: { secretName: s.name } })),
+        ...v.coder.volumes,
+      ],
+    };
+    assert.deepEqual(checkPodSecurity(podSpec, "restricted"), []);
+    const weakened = structuredClone(podSpec);
+    delete (weakened.containers[0]!.securityContext as { capabilities?: unknown }).capabilities;
+    assert.deepEqual(
+      checkPodSecurity(weakened, "restricted").map((x) => x.check),
+      ["capabilities"],
+      "the chart leaves capabilities unset: without ours, restricted refuses coderd",
+    );
   });
 
   it("gives the read-only root filesystem writable emptyDirs at /tmp and /home/coder, size-limited", () => {
@@ -864,7 +894,10 @@ describe("CoderControlPlane under mocks: variants and refusals", () => {
     ],
     [
       "a missing OIDC issuer",
-      (a) => ({ ...a, oidc: { clientId: "coder", clientSecret: pulumi.secret("x") } as unknown as CoderControlPlaneArgs["oidc"] }),
+      (a) => ({
+        ...a,
+        oidc: { clientId: "coder", clientSecret: pulumi.secret("x") } as unknown as CoderControlPlaneArgs["oidc"],
+      }),
       /^oidc\.issuerUrl: required/,
     ],
     [
