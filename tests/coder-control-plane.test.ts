@@ -556,6 +556,70 @@ describe("coderValues: the chart values, without mocks", () => {
     assert.throws(() => coderValues(plainArgs({ replicas: 0 })), /replicas: 0/);
   });
 
+  it("adds sidecars to coderd's pod only when they meet restricted themselves", () => {
+    const proxy = {
+      name: "cloud-sql-proxy",
+      image: "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1",
+      restartPolicy: "Always" as const,
+      args: ["--auto-iam-authn", "--port=5432", "project:region:instance"],
+      securityContext: {
+        runAsNonRoot: true as const,
+        allowPrivilegeEscalation: false as const,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" as const },
+      },
+    };
+    const v = coderValues(
+      plainArgs({
+        database: { connectionUrl: "postgres://coder@127.0.0.1:5432/coder" },
+        extraInitContainers: [proxy],
+      }),
+    );
+    assert.deepEqual(v.coder.initContainers, [proxy]);
+    assert.equal(values.coder.initContainers, undefined, "none by default");
+    const podSpec = {
+      securityContext: v.coder.podSecurityContext,
+      containers: [{ name: "coder", securityContext: v.coder.securityContext }],
+      initContainers: v.coder.initContainers,
+    };
+    assert.deepEqual(checkPodSecurity(podSpec, "restricted"), []);
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ ...proxy, name: "coder" }, /extraInitContainers\[0\]\.name: "coder" is already a container/],
+      [{ ...proxy, restartPolicy: "OnFailure" }, /extraInitContainers\[0\]\.restartPolicy/],
+      [{ ...proxy, securityContext: undefined }, /extraInitContainers\[0\]\.securityContext: required/],
+      [
+        { ...proxy, securityContext: { ...proxy.securityContext, allowPrivilegeEscalation: true } },
+        /allowPrivilegeEscalation: must be false/,
+      ],
+      [
+        {
+          ...proxy,
+          securityContext: { ...proxy.securityContext, capabilities: { drop: ["ALL"], add: ["NET_ADMIN"] } },
+        },
+        /capabilities\.add: adds capabilities/,
+      ],
+      [{ ...proxy, env: [{ name: "DB_PASSWORD", value: "hunter2" }] }, /DB_PASSWORD looks like a secret/],
+    ];
+    for (const [container, pattern] of bad) {
+      assert.throws(
+        () => coderValues(plainArgs({ extraInitContainers: [container as unknown as typeof proxy] })),
+        pattern,
+      );
+    }
+  });
+
+  it("reaches the GKE metadata server (port 80 only) only through gkeMetadataServer", () => {
+    const toMetadata = (c: ReturnType<typeof resolveCoderControlPlaneArgs>) =>
+      coderdNetworkPolicies(c)[2]!.spec.egress!.filter((r) =>
+        r.to.some((t) => t.ipBlock?.cidr === "169.254.169.254/32"),
+      );
+    assert.deepEqual(toMetadata(resolveCoderControlPlaneArgs(plainArgs())), []);
+    assert.deepEqual(toMetadata(resolveCoderControlPlaneArgs(plainArgs({ gkeMetadataServer: true }))), [
+      { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+    ]);
+  });
+
   it("exposes coderd on ClusterIP by default; a load balancer only internal or with source ranges", () => {
     assert.equal(resolveCoderControlPlaneArgs(plainArgs()).service.type, "ClusterIP");
     assert.throws(

@@ -1118,7 +1118,6 @@ const BY_REFERENCE = "secret-by-reference";
 const PENDING_URL = "https://pending.invalid";
 const PENDING_CERT = "-----BEGIN CERTIFICATE-----";
 
-/** The args with every Input that is not yet known (and every secret) replaced by a stand-in. */
 /**
  * Runs `resolveCoderControlPlaneArgs` on args that may hold Outputs (values not yet known are
  * stood in for), so a component that composes `CoderControlPlane` can refuse bad input before it
@@ -1128,6 +1127,7 @@ export function checkCoderControlPlaneArgs(args: CoderControlPlaneArgs): CoderCo
   return resolveCoderControlPlaneArgs(standInArgs(args));
 }
 
+/** The args with every Input that is not yet known (and every secret) replaced by a stand-in. */
 function standInArgs(args: CoderControlPlaneArgs): CoderControlPlanePlainArgs {
   const db = args.database as CoderDatabaseArgs | undefined;
   let database: CoderControlPlanePlainArgs["database"];
