@@ -12,7 +12,7 @@ import {
 import { complianceReportOptions, policies, policyGuards } from "@hardened-coder/policy";
 import { type RecordedResource, synth } from "./harness/engine";
 import { blocking, runPack } from "./harness/policy";
-import { type StackName, defaultStacks } from "./fixtures/default-stacks";
+import { type StackName, recordedStack, stackNames } from "./fixtures/default-stacks";
 import { handWrittenEks } from "./fixtures/raw-stacks";
 import { loadStackExportFixture, recordedFromExport, stackExport } from "./fixtures/stack-export";
 
@@ -38,9 +38,7 @@ describe("compliance report", function () {
   this.timeout(120_000);
   const stacks = new Map<StackName, RecordedResource[]>();
   before(async () => {
-    for (const [name, s] of Object.entries(defaultStacks) as [StackName, (typeof defaultStacks)[StackName]][]) {
-      stacks.set(name, (await synth(s.program)).resources);
-    }
+    for (const name of stackNames) stacks.set(name, await recordedStack(name));
   });
 
   it("names the policies the pack has: every policy is a catalog id, every enforceable id has one", () => {
@@ -50,7 +48,7 @@ describe("compliance report", function () {
     for (const p of policies) assert.ok((recommendationIds as readonly string[]).includes(p.name), p.name);
   });
 
-  for (const name of ["byo", "aws", "gcp"] as const) {
+  for (const name of stackNames) {
     describe(`on ${name} (the mock engine's record)`, () => {
       let report: ComplianceReport;
       before(() => {

@@ -402,10 +402,12 @@ export const networkExternal: ResourceRule = {
     "aws:ec2/securityGroupRule:SecurityGroupRule",
     "aws:ec2/subnet:Subnet",
     "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:rds/instance:Instance",
+    "gcp:sql/databaseInstance:DatabaseInstance",
   ],
   remediation:
     "Expose nothing to the internet by default: internal load balancers (or loadBalancerSourceRanges), private nodes, " +
-    "no firewall or security group rule open to 0.0.0.0/0, no public IPs on node subnets.",
+    "no firewall or security group rule open to 0.0.0.0/0, no public IPs on node subnets or databases.",
   check: (r) => {
     const p = r.props;
     const cfg = coderdConfigOf(r);
@@ -509,6 +511,34 @@ export const networkExternal: ResourceRule = {
               ),
             ]
           : [];
+      case "aws:rds/instance:Instance":
+      case "aws:rds/clusterInstance:ClusterInstance":
+        return isTrue(p.publiclyAccessible)
+          ? [
+              violation(
+                r,
+                "publiclyAccessible",
+                "is true, so the database gets a public address",
+                "set publiclyAccessible: false and reach it from the cluster's private subnets",
+              ),
+            ]
+          : [];
+      case "gcp:sql/databaseInstance:DatabaseInstance": {
+        const ip = block(at(block(p.settings), "ipConfiguration"));
+        if (isFalse(ip.ipv4Enabled)) return [];
+        const open = list(ip.authorizedNetworks)
+          .map((n) => str(record(n).value) ?? "")
+          .filter((c) => openCidrs.includes(c));
+        return [
+          violation(
+            r,
+            "settings.ipConfiguration.ipv4Enabled",
+            `is ${ip.ipv4Enabled === undefined ? "unset (Cloud SQL's default: a public IP)" : "true"}` +
+              (open.length > 0 ? ` with authorized networks ${open.join(", ")}` : ""),
+            "set ipv4Enabled: false and connect over privateNetwork",
+          ),
+        ];
+      }
       case "aws:ec2/launchTemplate:LaunchTemplate":
         return list(p.networkInterfaces)
           .map(record)

@@ -14,7 +14,7 @@ import {
   strings,
   violation,
 } from "../model";
-import { isKind, isWorkspaceNamespace, labelsOf } from "../kubernetes";
+import { clusterOf, isKind, isWorkspaceNamespace, labelsOf, objectNamespace, workspaceNamespaces } from "../kubernetes";
 import { gkeNodeConfigs, isDefaultComputeServiceAccount } from "../iam";
 import type { ResourceRule, StackRule } from "../rule";
 
@@ -198,7 +198,12 @@ export const nodeUserAccounts: ResourceRule = {
 const metadataAddresses = ["169.254.169.254/32"];
 
 /** Whether an egress peer list reaches the cloud metadata address (IPv4 169.254.169.254 or EC2's fd00:ec2::254). */
-function reachesMetadata(rule: Props): boolean {
+/**
+ * Whether an egress rule reaches the cloud metadata address. With `explicitGrant`, a peer naming
+ * exactly 169.254.169.254/32 does not count: outside workspace namespaces that is a deliberate grant
+ * (GKE's metadata server hands pods their own Workload Identity, not the node's).
+ */
+function reachesMetadata(rule: Props, explicitGrant: boolean): boolean {
   const ports = list(rule.ports).map(record);
   // The metadata servers listen on TCP 80; a rule limited to other ports cannot reach them.
   const portOk =
@@ -210,6 +215,7 @@ function reachesMetadata(rule: Props): boolean {
   return peers.some((peer) => {
     const cidr = str(at(peer, "ipBlock.cidr"));
     if (!cidr) return false;
+    if (explicitGrant && metadataAddresses.includes(cidr)) return false;
     const except = strings(at(peer, "ipBlock.except"));
     if (cidr.includes(":")) {
       return (
@@ -236,116 +242,138 @@ function reachesMetadata(rule: Props): boolean {
   });
 }
 
-export const nodeCloudAccess: ResourceRule = {
-  id: "node-cloud-access",
-  kind: "resource",
-  settings: [],
-  guards: [
-    "aws:ec2/launchTemplate:LaunchTemplate",
-    "aws:eks/nodeGroup:NodeGroup",
-    "gcp:container/cluster:Cluster",
-    "gcp:container/nodePool:NodePool",
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-  ],
-  remediation:
-    "Keep pods away from the node's cloud identity: IMDSv2 required with hop limit 1 (EKS), GKE_METADATA with Workload " +
-    "Identity and a dedicated node service account (GKE), and no NetworkPolicy egress to the metadata address.",
-  check: (r) => {
-    const p = r.props;
-    switch (r.type) {
-      case "aws:ec2/launchTemplate:LaunchTemplate": {
-        const md = block(p.metadataOptions);
-        if (str(md.httpEndpoint) === "disabled") return [];
-        const out: string[] = [];
-        if (str(md.httpTokens) !== "required") {
-          out.push(
-            violation(
-              r,
-              "metadataOptions.httpTokens",
-              `is ${str(md.httpTokens) ?? "unset (IMDSv1 allowed)"}`,
-              'set httpTokens "required" (IMDSv2)',
-            ),
-          );
-        }
-        if (Number(str(md.httpPutResponseHopLimit) ?? "0") !== 1) {
-          out.push(
-            violation(
-              r,
-              "metadataOptions.httpPutResponseHopLimit",
-              `is ${str(md.httpPutResponseHopLimit) ?? "unset"}, so pods can reach the node role's credentials`,
-              "set httpPutResponseHopLimit: 1",
-            ),
-          );
-        }
-        return out;
+const nodeCloudAccessGuards = [
+  "aws:ec2/launchTemplate:LaunchTemplate",
+  "aws:eks/nodeGroup:NodeGroup",
+  "gcp:container/cluster:Cluster",
+  "gcp:container/nodePool:NodePool",
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+];
+const nodeCloudAccessRemediation =
+  "Keep pods away from the node's cloud identity: IMDSv2 required with hop limit 1 (EKS), GKE_METADATA with Workload " +
+  "Identity and a dedicated node service account (GKE), and no NetworkPolicy egress to the metadata address.";
+
+/** The node and cluster settings that keep pods from the node's cloud identity, one resource at a time. */
+function nodeIdentityProblems(r: CheckedResource): string[] {
+  const p = r.props;
+  switch (r.type) {
+    case "aws:ec2/launchTemplate:LaunchTemplate": {
+      const md = block(p.metadataOptions);
+      if (str(md.httpEndpoint) === "disabled") return [];
+      const out: string[] = [];
+      if (str(md.httpTokens) !== "required") {
+        out.push(
+          violation(
+            r,
+            "metadataOptions.httpTokens",
+            `is ${str(md.httpTokens) ?? "unset (IMDSv1 allowed)"}`,
+            'set httpTokens "required" (IMDSv2)',
+          ),
+        );
       }
-      case "aws:eks/nodeGroup:NodeGroup":
-        return Object.keys(block(p.launchTemplate)).length > 0
-          ? []
-          : [
-              violation(
-                r,
-                "launchTemplate",
-                "is unset, so nodes take EKS's default metadata options (hop limit 2: pods reach the node role)",
-                'use a launch template with metadataOptions { httpTokens: "required", httpPutResponseHopLimit: 1 }',
-              ),
-            ];
-      case "gcp:container/cluster:Cluster":
-      case "gcp:container/nodePool:NodePool": {
-        const out: string[] = [];
-        if (r.type === "gcp:container/cluster:Cluster" && !str(at(block(p.workloadIdentityConfig), "workloadPool"))) {
-          out.push(
-            violation(
-              r,
-              "workloadIdentityConfig.workloadPool",
-              "is unset, so pods can only get cloud access through the node's identity",
-              'set workloadIdentityConfig { workloadPool: "<project>.svc.id.goog" }',
-            ),
-          );
-        }
-        for (const { path, config } of gkeNodeConfigs(r)) {
-          const mode = str(at(block(config.workloadMetadataConfig), "mode"));
-          if (mode !== "GKE_METADATA") {
-            out.push(
-              violation(
-                r,
-                `${path}.workloadMetadataConfig.mode`,
-                `is ${mode ?? "unset"}, so pods see the node's metadata server and its service account token`,
-                'set workloadMetadataConfig { mode: "GKE_METADATA" }',
-              ),
-            );
-          }
-          const sa = str(config.serviceAccount);
-          if (isDefaultComputeServiceAccount(sa)) {
-            out.push(
-              violation(
-                r,
-                `${path}.serviceAccount`,
-                `is ${sa ?? "unset"}: the Compute Engine default account, Editor on the project`,
-                "run nodes as a dedicated service account holding only logging, monitoring and registry read",
-              ),
-            );
-          }
-          if (isFalse(record(config.metadata)["disable-legacy-endpoints"])) {
-            out.push(violation(r, `${path}.metadata["disable-legacy-endpoints"]`, "is false", 'set it to "true"'));
-          }
-        }
-        return out;
+      if (Number(str(md.httpPutResponseHopLimit) ?? "0") !== 1) {
+        out.push(
+          violation(
+            r,
+            "metadataOptions.httpPutResponseHopLimit",
+            `is ${str(md.httpPutResponseHopLimit) ?? "unset"}, so pods can reach the node role's credentials`,
+            "set httpPutResponseHopLimit: 1",
+          ),
+        );
       }
-      case "kubernetes:networking.k8s.io/v1:NetworkPolicy":
-        return list(at(p, "spec.egress")).map(record).some(reachesMetadata)
-          ? [
-              violation(
-                r,
-                "spec.egress",
-                "allows traffic to the cloud metadata address 169.254.169.254 (port 80)",
-                'exclude it: ipBlock { cidr: "0.0.0.0/0", except: ["169.254.169.254/32", ...] }, or name ports other than 80',
-              ),
-            ]
-          : [];
-      default:
-        return [];
+      return out;
     }
+    case "aws:eks/nodeGroup:NodeGroup":
+      return Object.keys(block(p.launchTemplate)).length > 0
+        ? []
+        : [
+            violation(
+              r,
+              "launchTemplate",
+              "is unset, so nodes take EKS's default metadata options (hop limit 2: pods reach the node role)",
+              'use a launch template with metadataOptions { httpTokens: "required", httpPutResponseHopLimit: 1 }',
+            ),
+          ];
+    case "gcp:container/cluster:Cluster":
+    case "gcp:container/nodePool:NodePool": {
+      const out: string[] = [];
+      if (r.type === "gcp:container/cluster:Cluster" && !str(at(block(p.workloadIdentityConfig), "workloadPool"))) {
+        out.push(
+          violation(
+            r,
+            "workloadIdentityConfig.workloadPool",
+            "is unset, so pods can only get cloud access through the node's identity",
+            'set workloadIdentityConfig { workloadPool: "<project>.svc.id.goog" }',
+          ),
+        );
+      }
+      for (const { path, config } of gkeNodeConfigs(r)) {
+        const mode = str(at(block(config.workloadMetadataConfig), "mode"));
+        if (mode !== "GKE_METADATA") {
+          out.push(
+            violation(
+              r,
+              `${path}.workloadMetadataConfig.mode`,
+              `is ${mode ?? "unset"}, so pods see the node's metadata server and its service account token`,
+              'set workloadMetadataConfig { mode: "GKE_METADATA" }',
+            ),
+          );
+        }
+        const sa = str(config.serviceAccount);
+        if (isDefaultComputeServiceAccount(sa)) {
+          out.push(
+            violation(
+              r,
+              `${path}.serviceAccount`,
+              `is ${sa ?? "unset"}: the Compute Engine default account, Editor on the project`,
+              "run nodes as a dedicated service account holding only logging, monitoring and registry read",
+            ),
+          );
+        }
+        if (isFalse(record(config.metadata)["disable-legacy-endpoints"])) {
+          out.push(violation(r, `${path}.metadata["disable-legacy-endpoints"]`, "is false", 'set it to "true"'));
+        }
+      }
+      return out;
+    }
+    default:
+      return [];
+  }
+}
+
+export const nodeCloudAccess: StackRule = {
+  id: "node-cloud-access",
+  kind: "stack",
+  settings: ["workspaceNamespaces", "workspaceNamespaceLabel"],
+  guards: nodeCloudAccessGuards,
+  remediation: nodeCloudAccessRemediation,
+  check: (resources, settings) => {
+    const findings: Finding[] = [];
+    for (const r of resources) {
+      for (const message of nodeIdentityProblems(r)) findings.push({ message, urn: r.urn });
+    }
+    const workspaces = workspaceNamespaces(resources, settings);
+    for (const np of resources.filter((r) => isKind(r, "NetworkPolicy"))) {
+      const ns = objectNamespace(np);
+      const inWorkspace = workspaces.some((w) => w.name === ns && (w.cluster === "*" || w.cluster === clusterOf(np)));
+      const reaches = list(at(np.props, "spec.egress"))
+        .map(record)
+        .some((rule) => reachesMetadata(rule, !inWorkspace));
+      if (!reaches) continue;
+      findings.push({
+        message: violation(
+          np,
+          "spec.egress",
+          inWorkspace
+            ? `allows workspace pods in "${ns}" to reach the cloud metadata address 169.254.169.254 (port 80)`
+            : "allows traffic to the cloud metadata address 169.254.169.254 (port 80) through a broader block",
+          'exclude it: ipBlock { cidr: "0.0.0.0/0", except: ["169.254.169.254/32", ...] }, or name ports other than 80 ' +
+            "(outside workspace namespaces, a GKE Workload Identity client may name 169.254.169.254/32 on its own)",
+        ),
+        urn: np.urn,
+      });
+    }
+    return findings;
   },
 };
 
