@@ -566,6 +566,21 @@ describe("aws: HardenedCluster('coder', {}) under the mock engine", () => {
     assert.equal(report.entries.find((e) => e.id === "network-tls-coderd")!.status, "site-admin-duty");
   });
 
+  it("without coder, creates nothing of coderd: no database, no coderd, no load balancer subnets", () => {
+    for (const t of [
+      "hardened-coder:kubernetes:CoderControlPlane",
+      "hardened-coder:aws:CoderDatabase",
+      "aws:rds/instance:Instance",
+      "kubernetes:batch/v1:Job",
+      "kubernetes:helm.sh/v4:Chart",
+    ]) {
+      assert.deepEqual(ofType(rs, t), [], t);
+    }
+    assert.ok(!ofType(rs, T.subnet).some((s) => s.name.includes("internal-lb")));
+    assert.ok(!String(one(rs, T.key).inputs.policy).includes("kms:ViaService"));
+    assert.equal(one(rs, T.vpc).inputs.cidrBlock, planNetwork({ capacity: { maxPodsPerNode: 58 } }).vpcCidr);
+  });
+
   it("makes only the invokes the design allows", () => {
     assert.ok(invokes.length > 0);
     for (const t of invokes) assert.match(t, /^aws:index\/get(Region|CallerIdentity|Partition|AvailabilityZones):/);

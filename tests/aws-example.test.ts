@@ -6,7 +6,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { complianceReport } from "@hardened-coder/kubernetes";
-import { type RecordedResource, at, isSecretOutput, loadProgram, ofType, one, synth } from "./harness/engine";
+import {
+  type RecordedResource,
+  at,
+  isSecretOutput,
+  loadProgram,
+  ofType,
+  one,
+  plainStrings,
+  synth,
+  valueOf,
+} from "./harness/engine";
 import { validateAllKubernetesObjects, validateKubernetesObject } from "./harness/validate";
 
 const program = join(__dirname, "..", "examples", "aws", "index.ts");
@@ -71,5 +81,37 @@ describe("examples/aws", () => {
     );
     const quota = one(run.resources, "kubernetes:core/v1:ResourceQuota");
     assert.equal(at(quota.inputs, "spec.hard.pods"), "300");
+  });
+
+  it("deploys coderd from the README's coder config keys, with no password anywhere", async () => {
+    const run = await synth(() => loadProgram(program), {
+      project,
+      config: {
+        coderAccessUrl: "https://coder.example.com",
+        coderTlsSecretName: "coder-tls",
+        oidcIssuerUrl: "https://idp.example.com",
+        oidcClientId: "coder",
+        oidcClientSecret: "oidc-secret-value",
+        oidcEmailDomains: JSON.stringify(["example.com"]),
+        githubClientId: "gh-client",
+        githubClientSecret: "gh-secret-value",
+      },
+      secretConfig: ["oidcClientSecret", "githubClientSecret"],
+    });
+    assert.equal(ofType(run.resources, "hardened-coder:kubernetes:CoderControlPlane").length, 1);
+    assert.equal(ofType(run.resources, "hardened-coder:aws:CoderDatabase").length, 1);
+    assert.equal(one(run.resources, "aws:rds/instance:Instance").inputs.manageMasterUserPassword, true);
+    for (const r of run.resources) {
+      for (const s of plainStrings(r.rawInputs)) {
+        assert.ok(
+          !s.includes("oidc-secret-value") && !s.includes("gh-secret-value"),
+          `${r.type} ${r.name} leaks a secret`,
+        );
+      }
+    }
+    const coder = run.outputs.coder as { deployed: boolean; accessUrl: unknown; databaseAddress: unknown };
+    assert.equal(coder.deployed, true);
+    assert.equal(await valueOf(coder.accessUrl as pulumi.Output<string>), "https://coder.example.com");
+    await validateAll(run.resources);
   });
 });

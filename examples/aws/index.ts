@@ -1,6 +1,6 @@
 /**
- * A dedicated, hardened EKS cluster for Coder. Everything not set in the stack's config keeps the
- * secure default; see README.md for the config keys.
+ * A dedicated, hardened EKS cluster for Coder, and coderd on it when `coderAccessUrl` is set.
+ * Everything not set in the stack's config keeps the secure default; see README.md for the keys.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as hcaws from "@hardened-coder/aws";
@@ -14,6 +14,46 @@ const repositories = config.getObject<string[]>("repositories");
 const instanceTypes = config.getObject<string[]>("instanceTypes");
 const vpcRange = config.get("vpcCidr");
 
+/** coderd, from config: access URL, TLS, OIDC and (optionally) a GitHub OAuth app. */
+function coderFromConfig(): hcaws.HardenedClusterCoderArgs | undefined {
+  const accessUrl = config.get("coderAccessUrl");
+  if (!accessUrl) return undefined;
+  const certificate = config.get("coderTlsCertificate");
+  const githubClientId = config.get("githubClientId");
+  const publicSourceRanges = config.getObject<string[]>("coderPublicSourceRanges");
+  return {
+    accessUrl,
+    // Either a certificate and key from config (the key a secret), or a kubernetes.io/tls Secret you
+    // create in coderd's namespace (e.g. with cert-manager).
+    tls: certificate
+      ? { certificate, privateKey: config.requireSecret("coderTlsPrivateKey") }
+      : { secretName: config.get("coderTlsSecretName") ?? "coder-tls" },
+    oidc: {
+      issuerUrl: config.require("oidcIssuerUrl"),
+      clientId: config.require("oidcClientId"),
+      clientSecret: config.requireSecret("oidcClientSecret"),
+      emailDomains: config.getObject<string[]>("oidcEmailDomains") ?? [],
+    },
+    ...(githubClientId
+      ? {
+          externalAuth: [
+            {
+              id: "github",
+              type: "github",
+              clientId: githubClientId,
+              clientSecret: config.requireSecret("githubClientSecret"),
+            },
+          ],
+        }
+      : {}),
+    ...(publicSourceRanges
+      ? { exposure: { type: "PublicLoadBalancer" as const, allowedSourceRanges: publicSourceRanges } }
+      : {}),
+    ...(config.getBoolean("databaseMultiAz") === false ? { database: { multiAz: false } } : {}),
+  };
+}
+const coderArgs = coderFromConfig();
+
 const cluster = new hcaws.HardenedCluster("coder", {
   ...(config.get("clusterName") ? { clusterName: config.require("clusterName") } : {}),
   ...(config.get("kubernetesVersion") ? { kubernetesVersion: config.require("kubernetesVersion") } : {}),
@@ -25,6 +65,7 @@ const cluster = new hcaws.HardenedCluster("coder", {
   ...(repositories ? { repositories } : {}),
   ...(instanceTypes ? { nodes: { instanceTypes } } : {}),
   ...(config.get("awsProfile") ? { kubeconfigProfile: config.require("awsProfile") } : {}),
+  ...(coderArgs ? { coder: coderArgs } : {}),
 });
 
 export const kubeconfig = cluster.kubeconfig;
@@ -40,3 +81,14 @@ export const workspaceNamespace = cluster.namespace.namespaceName;
 export const storageClass = cluster.storageClass.storageClassName;
 export const imageRepositories = cluster.registry.repositoryUrls;
 export const capacity = cluster.capacity;
+export const coder =
+  cluster.coderd && cluster.database
+    ? {
+        deployed: true,
+        accessUrl: cluster.coderd.accessUrl,
+        namespace: cluster.coderd.namespaceName,
+        service: cluster.coderd.serviceName,
+        databaseAddress: cluster.database.address,
+        databaseMasterSecretArn: cluster.database.masterUserSecretArn,
+      }
+    : { deployed: false };

@@ -25,6 +25,9 @@ export function awsState(type: string, name: string, inputs: Record<string, unkn
         associationArn: `arn:aws:eks:${REGION}:${ACCOUNT}:podidentityassociation/${String(inputs.clusterName)}/a-${name}`,
         associationId: `a-${name}`,
       };
+    case "aws:rds/subnetGroup:SubnetGroup":
+    case "aws:rds/parameterGroup:ParameterGroup":
+      return { ...base, name: physical };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${physical}`, name: physical };
     case "aws:kms/key:Key":

@@ -14,12 +14,21 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import {
   type CapacityPlan,
+  CoderControlPlane,
+  type CoderControlPlaneArgs,
+  type CoderExposureArgs,
+  type CoderExternalAuthArgs,
+  type CoderExtraContainer,
+  type CoderOidcArgs,
+  type CoderTlsArgs,
   CoderNamespace,
   type CoderNamespaceArgs,
+  checkCoderControlPlaneArgs,
   WorkspaceAdmissionPolicy,
   type WorkspaceAdmissionPolicyArgs,
   WorkspaceNetworkPolicy,
   type WorkspaceNetworkPolicyArgs,
+  managedByLabels,
   parseCidr,
 } from "@hardened-coder/kubernetes";
 import {
@@ -45,6 +54,15 @@ import {
   vpcCniConfiguration,
   vpcCniMaxPods,
 } from "./eks";
+import {
+  CoderDatabase,
+  type CoderDatabaseArgs,
+  type CoderDatabaseBootstrapArgs,
+  type CoderDatabaseConfig,
+  defaultBootstrapImages,
+  podIdentityAgentCidr,
+  resolveCoderDatabaseArgs,
+} from "./CoderDatabase";
 import { EncryptedStorageClass } from "./EncryptedStorageClass";
 import {
   ebsCsiKmsPolicy,
@@ -114,6 +132,65 @@ export interface NodeGroupArgs {
    */
   readonly ssmAccess?: boolean;
 }
+
+/** The database of `coder`: RDS settings with a cost trade-off, and the bootstrap Job's images. */
+export type HardenedClusterDatabaseArgs = Pick<
+  CoderDatabaseArgs,
+  | "identifier"
+  | "engineVersion"
+  | "instanceClass"
+  | "allocatedStorageGiB"
+  | "maxAllocatedStorageGiB"
+  | "multiAz"
+  | "backupRetentionDays"
+  | "monitoringIntervalSeconds"
+> & { readonly bootstrap?: CoderDatabaseBootstrapArgs };
+
+/** coderd on the cluster, wired to a password-less RDS database. */
+export interface HardenedClusterCoderArgs {
+  /** The https URL users and workspace agents reach coderd at (its DNS name is yours to point). */
+  readonly accessUrl: pulumi.Input<string>;
+  /** The certificate coderd presents (see `CoderControlPlane`). */
+  readonly tls: CoderTlsArgs;
+  readonly oidc: CoderOidcArgs;
+  readonly externalAuth?: readonly CoderExternalAuthArgs[];
+  /**
+   * How coderd is exposed. An internal NLB unless told otherwise; a public one only with
+   * `allowedSourceRanges` (never 0.0.0.0/0). Serves network-external.
+   * @default { type: "InternalLoadBalancer" }
+   */
+  readonly exposure?: CoderExposureArgs;
+  /** The RDS database (see `CoderDatabase`). @default Multi-AZ db.m7g.large, PostgreSQL 17.7, 14 days of backups */
+  readonly database?: HardenedClusterDatabaseArgs;
+  /** Further `CoderControlPlane` settings (replicas, image, metrics, ...). @default {} */
+  readonly controlPlane?: Omit<
+    CoderControlPlaneArgs,
+    | "accessUrl"
+    | "tls"
+    | "oidc"
+    | "externalAuth"
+    | "database"
+    | "exposure"
+    | "kubernetesApi"
+    | "databaseCidrs"
+    | "databasePort"
+  >;
+}
+
+/** Annotations that make the in-tree controller and the AWS Load Balancer Controller build an internal NLB. */
+export const awsInternalLoadBalancerAnnotations: Readonly<Record<string, string>> = {
+  "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+  "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+  "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+};
+/** The same for an internet-facing NLB (only with allowedSourceRanges). */
+export const awsPublicLoadBalancerAnnotations: Readonly<Record<string, string>> = {
+  "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+  "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+};
+
+/** Where coderd keeps the RDS CA bundle its init container fetches (libpq's PGSSLROOTCERT). */
+export const coderdRdsCaPath = "/tmp/rds-ca.pem";
 
 export interface HardenedClusterArgs {
   /**
@@ -249,6 +326,13 @@ export interface HardenedClusterArgs {
   readonly kubeconfigProfile?: string;
   /** Tags for every AWS resource. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Deploy coderd too: an RDS database in the private subnets, coderd wired to it with
+   * `CODER_PG_AUTH=awsiamrds` (no password anywhere), the workspace namespace bound to coderd, and
+   * coderd on an internal NLB. Without it nothing of coderd is created.
+   * @default unset
+   */
+  readonly coder?: HardenedClusterCoderArgs;
 }
 
 export interface NodeGroupConfig {
@@ -294,6 +378,13 @@ export interface HardenedClusterConfig {
   readonly storageClassName: string;
   readonly namespaceName: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Present when `coder` is given. */
+  readonly coder?: {
+    readonly coderdNamespace: string;
+    readonly coderdServiceAccount: string;
+    readonly database: CoderDatabaseConfig;
+    readonly exposure: CoderExposureArgs;
+  };
 }
 
 function requireCidrList(field: string, cidrs: readonly string[]): string[] {
@@ -403,6 +494,7 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, resourceNa
     vpcCidr: args.vpcCidr,
     serviceCidr: args.serviceCidr,
     availabilityZones: args.availabilityZones,
+    internalLoadBalancerSubnets: args.coder !== undefined,
   });
   const natGateways = args.natGateways ?? "per-zone";
   if (natGateways !== "per-zone" && natGateways !== "single") {
@@ -465,6 +557,8 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, resourceNa
     );
   }
 
+  const coder = args.coder ? resolveCoder(args.coder, clusterName) : undefined;
+
   return {
     clusterName,
     kubernetesVersion,
@@ -485,7 +579,91 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, resourceNa
     storageClassName,
     namespaceName: args.namespace?.name ?? resourceName,
     tags: { "hardened-coder/cluster": clusterName, ...args.tags },
+    ...(coder ? { coder } : {}),
   };
+}
+
+/** Re-words a component's error in the field names of `coder`. */
+function underCoder(prefix: string, err: unknown): Error {
+  // The bootstrap settings are `coder.database.bootstrap` here (CoderDatabase's `iamAuth.bootstrap`).
+  const message = (err instanceof Error ? err.message : String(err)).replace(/^iamAuth\.bootstrap\./, "bootstrap.");
+  return new Error(/^[A-Za-z][\w.[\]]*: /.test(message) ? `${prefix}.${message}` : `${prefix}: ${message}`);
+}
+
+/** The exposure with the AWS load balancer annotations; a public one needs source ranges. */
+function awsExposure(exposure: CoderExposureArgs | undefined): CoderExposureArgs {
+  const e = exposure ?? { type: "InternalLoadBalancer" as const };
+  switch (e.type) {
+    case "InternalLoadBalancer":
+      return { ...e, annotations: { ...e.annotations, ...awsInternalLoadBalancerAnnotations } };
+    case "PublicLoadBalancer": {
+      const ranges = e.allowedSourceRanges as readonly string[] | undefined;
+      if (!Array.isArray(ranges) || ranges.length === 0) {
+        throw new Error(
+          "coder.exposure.allowedSourceRanges: a public load balancer needs the source ranges allowed to reach coderd " +
+            "(your users' egress); leave exposure out for an internal NLB",
+        );
+      }
+      for (const [i, r] of (ranges as readonly string[]).entries()) {
+        if (parseCidr(r, `coder.exposure.allowedSourceRanges[${i}]`).prefix < 8) {
+          throw new Error(
+            `coder.exposure.allowedSourceRanges[${i}]: ${r} opens coderd to the internet at large; list your users' ranges`,
+          );
+        }
+      }
+      return { ...e, annotations: { ...e.annotations, ...awsPublicLoadBalancerAnnotations } };
+    }
+    default:
+      return e;
+  }
+}
+
+const stand = "pending";
+/** coderd's args with the cluster's wiring, for checking before anything registers. */
+function resolveCoder(
+  coder: HardenedClusterCoderArgs,
+  clusterName: string,
+): NonNullable<HardenedClusterConfig["coder"]> {
+  const exposure = awsExposure(coder.exposure);
+  const coderdNamespace = coder.controlPlane?.namespace ?? "coderd";
+  const coderdServiceAccount = coder.controlPlane?.serviceAccountName ?? "coder";
+  let database: CoderDatabaseConfig;
+  try {
+    database = resolveCoderDatabaseArgs(
+      {
+        ...coder.database,
+        subnetIds: [stand, `${stand}-2`],
+        iamAuth: {
+          clusterName,
+          coderdNamespace,
+          coderdServiceAccount,
+          ...(coder.database?.bootstrap ? { bootstrap: coder.database.bootstrap } : {}),
+        },
+      },
+      `${clusterName.toLowerCase().replace(/_/g, "-")}-db`,
+    );
+  } catch (err) {
+    throw underCoder("coder.database", err);
+  }
+  try {
+    checkCoderControlPlaneArgs({
+      ...coder.controlPlane,
+      accessUrl: coder.accessUrl,
+      tls: coder.tls,
+      oidc: coder.oidc,
+      ...(coder.externalAuth ? { externalAuth: coder.externalAuth } : {}),
+      exposure,
+      database: {
+        auth: "awsiamrds",
+        host: `${stand}.invalid`,
+        user: database.iamUser,
+        database: database.databaseName,
+      },
+    });
+  } catch (err) {
+    throw underCoder("coder", err);
+  }
+  return { coderdNamespace, coderdServiceAccount, database, exposure };
 }
 
 /** The EKS add-ons this stack manages; which come before the nodes and which after. */
@@ -519,6 +697,12 @@ export class HardenedCluster extends pulumi.ComponentResource {
   public readonly networkPolicy: WorkspaceNetworkPolicy;
   public readonly admissionPolicy: WorkspaceAdmissionPolicy;
   public readonly registry: RegistryPullAccount;
+  /** coderd, when `coder` is given. */
+  public readonly coderd?: CoderControlPlane;
+  /** coderd's RDS database, when `coder` is given. */
+  public readonly database?: CoderDatabase;
+  /** The internal load balancer subnets (coderd's NLB), when `coder` is given. */
+  public readonly internalLoadBalancerSubnets: aws.ec2.Subnet[];
   /** The capacity plan the network, node group and quota were sized from. */
   public readonly capacity: CapacityPlan;
   /** The VPC layout planned from it. */
@@ -646,12 +830,14 @@ export class HardenedCluster extends pulumi.ComponentResource {
       : undefined;
 
     // ---- The customer-managed key: Secrets, node volumes, workspace volumes, logs, images. ----
+    const logGroupNames = [
+      config.logGroups.controlPlane,
+      config.logGroups.flowLogs,
+      ...(config.coder?.database.logGroupNames ?? []),
+    ];
     const logGroupArns = pulumi
       .all([partition, region, accountId])
-      .apply(([p, r, a]) => [
-        logGroupArn(p, r, a, config.logGroups.controlPlane),
-        logGroupArn(p, r, a, config.logGroups.flowLogs),
-      ]);
+      .apply(([p, r, a]) => logGroupNames.map((n) => logGroupArn(p, r, a, n)));
     this.kmsKey = new aws.kms.Key(
       `${name}-key`,
       {
@@ -669,6 +855,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
                 clusterRoleArn,
                 volumeRoleArns: [ebsCsiRoleArn, autoscalingServiceLinkedRoleArn(p, a)],
                 logGroupArns: logs,
+                // coderd's database: RDS (storage, Performance Insights) and its Secrets Manager master secret.
+                ...(config.coder ? { viaServices: ["rds", "secretsmanager"] } : {}),
               }),
             ),
           ),
@@ -792,6 +980,27 @@ export class HardenedCluster extends pulumi.ComponentResource {
             tags: {
               ...tags,
               Name: `${config.clusterName}-private-${i}`,
+              // With coderd, internal load balancers get their own subnets (below) instead.
+              ...(config.coder ? {} : { "kubernetes.io/role/internal-elb": "1" }),
+              [clusterTag]: "shared",
+            },
+          },
+          parent,
+        ),
+    );
+    // Only internal load balancers live here, so workspaces may reach coderd's NLB and nothing else.
+    this.internalLoadBalancerSubnets = plan.internalLoadBalancerSubnets.map(
+      (cidr, i) =>
+        new aws.ec2.Subnet(
+          `${name}-internal-lb-${i}`,
+          {
+            vpcId: this.vpc.id,
+            cidrBlock: cidr,
+            availabilityZone: zoneName(i),
+            mapPublicIpOnLaunch: false,
+            tags: {
+              ...tags,
+              Name: `${config.clusterName}-internal-lb-${i}`,
               "kubernetes.io/role/internal-elb": "1",
               [clusterTag]: "shared",
             },
@@ -1046,14 +1255,136 @@ export class HardenedCluster extends pulumi.ComponentResource {
       parent,
     );
 
+    if (config.coder && args.coder) {
+      const c = config.coder;
+      const coder = args.coder;
+      this.database = new CoderDatabase(
+        `${name}-db`,
+        {
+          ...coder.database,
+          identifier: c.database.identifier,
+          vpcId: this.vpc.id,
+          subnetIds: this.privateSubnets.map((s) => s.id),
+          publicSubnetIds: this.publicSubnets.map((s) => s.id),
+          subnetCidrs: plan.privateSubnets,
+          allowedSecurityGroupIds: [this.clusterSecurityGroupId],
+          kmsKeyArn: this.kmsKey.arn,
+          iamAuth: {
+            clusterName: this.cluster.name,
+            coderdNamespace: c.coderdNamespace,
+            coderdServiceAccount: c.coderdServiceAccount,
+            ...(coder.database?.bootstrap ? { bootstrap: coder.database.bootstrap } : {}),
+          },
+          tags,
+        },
+        { parent: this, providers: [this.provider] },
+      );
+      const caBundleUrl = region.apply((r) => `https://truststore.pki.rds.amazonaws.com/${r}/${r}-bundle.pem`);
+      // coderd verifies the database's certificate (verify-full) against the RDS CA bundle, which an
+      // init container fetches over https into coderd's /tmp before coderd starts.
+      const fetchCa: pulumi.Output<CoderExtraContainer[]> = pulumi
+        .all([caBundleUrl, pulumi.output(coder.controlPlane?.extraInitContainers ?? [])])
+        .apply(([url, extra]): CoderExtraContainer[] => [
+          {
+            name: "fetch-rds-ca",
+            image: c.database.bootstrap?.images.awsCli ?? defaultBootstrapImages.awsCli,
+            command: [
+              "/bin/sh",
+              "-c",
+              `set -eu; curl -fsS --proto =https --tlsv1.2 -o ${coderdRdsCaPath} "$CA_BUNDLE_URL"`,
+            ],
+            env: [{ name: "CA_BUNDLE_URL", value: url }],
+            resources: {
+              requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "8Mi" },
+              limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "32Mi" },
+            },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 1000,
+              runAsGroup: 1000,
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          },
+          ...(extra as CoderExtraContainer[]),
+        ]);
+      const regionSecretName = "coder-aws-region";
+      this.coderd = new CoderControlPlane(
+        name,
+        {
+          ...coder.controlPlane,
+          accessUrl: coder.accessUrl,
+          tls: coder.tls,
+          oidc: coder.oidc,
+          ...(coder.externalAuth ? { externalAuth: coder.externalAuth } : {}),
+          exposure: c.exposure,
+          database: {
+            auth: "awsiamrds",
+            // Known only once the bootstrap Job has created the user: coderd starts after it.
+            host: this.database.bootstrappedAddress,
+            port: this.database.port,
+            user: c.database.iamUser,
+            database: c.database.databaseName,
+            sslmode: "verify-full",
+          },
+          extraInitContainers: fetchCa,
+          extraEnv: [
+            ...(coder.controlPlane?.extraEnv ?? []),
+            // The AWS SDK signs IAM tokens for this region; pods have no instance metadata (hop limit 1).
+            { name: "AWS_REGION", secretKeyRef: { name: regionSecretName, key: "region" } },
+            { name: "PGSSLROOTCERT", value: coderdRdsCaPath },
+          ],
+          kubernetesApi: { cidrs: [...plan.privateSubnets, plan.serviceCidr], ports: [443] },
+          databaseCidrs: plan.privateSubnets,
+          databasePort: 5432,
+          extraEgress: [
+            ...(coder.controlPlane?.extraEgress ?? []),
+            // The Pod Identity agent on the node, which hands coderd its role's credentials.
+            { cidrs: [podIdentityAgentCidr], ports: [80] },
+          ],
+        },
+        k8sOpts,
+      );
+      new k8s.core.v1.Secret(
+        `${name}-coderd-aws-region`,
+        {
+          metadata: { name: regionSecretName, namespace: this.coderd.namespaceName, labels: { ...managedByLabels } },
+          type: "Opaque",
+          stringData: { region },
+        },
+        k8sOpts,
+      );
+    }
+
     this.namespace = new CoderNamespace(
       config.namespaceName,
-      { ...args.namespace, name: config.namespaceName, capacity: config.capacity },
+      {
+        ...args.namespace,
+        name: config.namespaceName,
+        capacity: config.capacity,
+        ...(this.coderd ? { coderd: this.coderd } : {}),
+      },
       k8sOpts,
     );
     this.networkPolicy = new WorkspaceNetworkPolicy(
       config.namespaceName,
-      { ...args.networkPolicy, namespace: this.namespace.namespaceName },
+      {
+        ...args.networkPolicy,
+        namespace: this.namespace.namespaceName,
+        ...(this.coderd
+          ? {
+              coderd: this.coderd,
+              // Agents dial the access URL: coderd's internal NLB, alone in its subnets, on 443.
+              extraEgress: [
+                ...(args.networkPolicy?.extraEgress ?? []),
+                { cidrs: [...plan.internalLoadBalancerSubnets], ports: [443] },
+              ],
+            }
+          : {}),
+      },
       k8sOpts,
     );
     this.storageClass = new EncryptedStorageClass(
@@ -1081,6 +1412,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
       nodeRoleArn: this.nodeRoleArn,
       clusterSecurityGroupId: this.clusterSecurityGroupId,
       adminArns: this.adminArns,
+      ...(this.coderd ? { coderdNamespace: this.coderd.namespaceName } : {}),
+      ...(this.database ? { databaseAddress: this.database.address } : {}),
     });
   }
 }

@@ -10,3 +10,4 @@ export * from "./eks";
 export * from "./EncryptedStorageClass";
 export * from "./RegistryPullAccount";
 export * from "./HardenedCluster";
+export * from "./CoderDatabase";

@@ -33,6 +33,12 @@ export interface NetworkPlanArgs {
   readonly serviceCidr?: string;
   /** Availability zones to spread subnets (and nodes) over. @default 3 */
   readonly availabilityZones?: number;
+  /**
+   * Reserve a small private subnet per zone for internal load balancers only (coderd's), so that
+   * workspaces may be allowed to reach them without reaching anything else in the VPC.
+   * @default false
+   */
+  readonly internalLoadBalancerSubnets?: boolean;
 }
 
 export interface NetworkPlan {
@@ -44,12 +50,16 @@ export interface NetworkPlan {
   readonly privateSubnets: readonly string[];
   /** One per availability zone, for NAT gateways and internet-facing load balancers only. */
   readonly publicSubnets: readonly string[];
+  /** One per availability zone for internal load balancers, when reserved; else empty. */
+  readonly internalLoadBalancerSubnets: readonly string[];
   /** Addresses each private subnet must hold for the plan (before AWS's reservation). */
   readonly privateSubnetNeeded: number;
 }
 
 /** Prefix of each public subnet: 64 addresses, room for a NAT gateway and load balancer interfaces. */
 export const publicSubnetPrefix = 26;
+/** Prefix of each internal load balancer subnet: 32 addresses (an NLB needs a /27 with 8 free). */
+export const internalLoadBalancerSubnetPrefix = 27;
 /** AWS reserves five addresses in every subnet. */
 export const awsReservedPerSubnet = 5;
 /** Room in each private subnet for the EKS control plane's interfaces and internal load balancers. */
@@ -135,7 +145,8 @@ export function planNetwork(args: NetworkPlanArgs = {}): NetworkPlan {
   const privateSubnetNeeded =
     nodesPerZone * (sizing.maxPodsPerNode + 1) + awsReservedPerSubnet + privateSubnetInfraAddresses;
   let privatePrefix = prefixFor(Math.max(privateSubnetNeeded, minPrivateSubnetSize));
-  const layoutSize = (p: number) => azs * 2 ** (32 - p) + azs * 2 ** (32 - publicSubnetPrefix);
+  const lbSize = args.internalLoadBalancerSubnets ? 2 ** (32 - internalLoadBalancerSubnetPrefix) : 0;
+  const layoutSize = (p: number) => azs * 2 ** (32 - p) + azs * 2 ** (32 - publicSubnetPrefix) + azs * lbSize;
 
   let vpc: Cidr;
   if (userVpc && args.vpcCidr !== undefined) {
@@ -194,6 +205,12 @@ export function planNetwork(args: NetworkPlanArgs = {}): NetworkPlan {
   const publicSubnets = Array.from({ length: azs }, (_, i) =>
     formatCidr({ base: vpc.base + azs * privateSize + i * publicSize, prefix: publicSubnetPrefix }),
   );
+  const internalLoadBalancerSubnets = Array.from({ length: lbSize > 0 ? azs : 0 }, (_, i) =>
+    formatCidr({
+      base: vpc.base + azs * privateSize + azs * publicSize + i * lbSize,
+      prefix: internalLoadBalancerSubnetPrefix,
+    }),
+  );
   return {
     capacity,
     vpcCidr,
@@ -201,6 +218,7 @@ export function planNetwork(args: NetworkPlanArgs = {}): NetworkPlan {
     availabilityZones: azs,
     privateSubnets,
     publicSubnets,
+    internalLoadBalancerSubnets,
     privateSubnetNeeded,
   };
 }
