@@ -41,13 +41,14 @@ export function resourceTree(resources: readonly RecordedResource[]): string {
 }
 
 /** Runs the program named by `projectFile` under mocks and writes the four outputs to `outDir`. */
-export async function writePlan(projectFile: string, outDir: string, config: Record<string, string> = {}): Promise<PlanResult> {
+export async function writePlan(
+  projectFile: string,
+  outDir: string,
+  config: Record<string, string> = {},
+): Promise<PlanResult> {
   const project = parse(readFileSync(projectFile, "utf8")) as ProjectFile;
   const main = resolve(projectFile, "..", project.main ?? ".");
-  const { resources } = await synth(
-    () => loadProgram(main),
-    { project: project.name, stack: "plan", config },
-  );
+  const { resources } = await synth(() => loadProgram(main), { project: project.name, stack: "plan", config });
 
   const objects: Record<string, unknown>[] = [];
   for (const r of resources) {
