@@ -30,6 +30,7 @@ import {
   ofType,
   plainStrings,
   synth,
+  synthApplyFailures,
   valueOf,
 } from "./harness/engine";
 import { checkPodSecurity } from "./harness/pod-security";
@@ -993,34 +994,13 @@ describe("CoderControlPlane under mocks: variants and refusals", () => {
     });
   }
 
-  /**
-   * Runs `program` under mocks and returns the errors a real `pulumi up` would report for values
-   * checked inside apply: the SDK raises them as unhandled rejections of the failed registrations.
-   */
-  async function applyErrors(program: () => void): Promise<{ errors: Error[]; resources: RecordedResource[] }> {
-    const saved = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    const errors: Error[] = [];
-    const collect = (err: unknown) => errors.push(err as Error);
-    process.on("unhandledRejection", collect);
-    try {
-      const { resources } = await synth(program);
-      await new Promise((r) => setTimeout(r, 50));
-      return { errors, resources };
-    } finally {
-      process.off("unhandledRejection", collect);
-      for (const l of saved) process.on("unhandledRejection", l);
-    }
-  }
-
   it("checks a database URL that arrives as an Output inside apply, without leaking it", async () => {
-    const { errors, resources } = await applyErrors(() => {
+    const { failures: messages, resources } = await synthApplyFailures(() => {
       new CoderControlPlane("coder", {
         ...snippetArgs(),
         database: { connectionUrl: pulumi.secret("postgres://coder:hunter2@db/coder?sslmode=prefer") },
       });
     });
-    const messages = errors.map((e) => e.message);
     assert.ok(
       messages.some((m) => /database\.connectionUrl: has sslmode "prefer"/.test(m)),
       messages.join("\n"),
@@ -1031,10 +1011,9 @@ describe("CoderControlPlane under mocks: variants and refusals", () => {
   });
 
   it("checks an access URL that arrives as an Output inside apply", async () => {
-    const { errors, resources } = await applyErrors(() => {
+    const { failures: messages, resources } = await synthApplyFailures(() => {
       new CoderControlPlane("coder", { ...snippetArgs(), accessUrl: pulumi.output("http://coder.example.com") });
     });
-    const messages = errors.map((e) => e.message);
     assert.ok(
       messages.some((m) => /accessUrl: "http:\/\/coder\.example\.com" is not https/.test(m)),
       messages.join("\n"),

@@ -8,19 +8,11 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { CODER_CHART_VERSION, type CoderChartValues } from "@hardened-coder/kubernetes";
 import { type RecordedResource, at, isSecretAt, loadProgram, ofType, one, plainStrings, synth } from "./harness/engine";
-import { validateAllKubernetesObjects, validateKubernetesObject } from "./harness/validate";
+import { validateAllKubernetesObjects } from "./harness/validate";
 
 const dir = join(__dirname, "..", "examples", "existing-cluster");
 const program = join(dir, "index.ts");
 const project = (parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-
-/** Every Kubernetes object, server-side-apply patches against their kind's schema. */
-async function validateAll(resources: readonly RecordedResource[]): Promise<number> {
-  const patches = resources.filter((r) => r.custom && /^kubernetes:.*Patch$/.test(r.type));
-  const n = await validateAllKubernetesObjects(resources.filter((r) => !patches.includes(r)));
-  for (const p of patches) await validateKubernetesObject(p.type.replace(/Patch$/, ""), p.inputs, p.name);
-  return n + patches.length;
-}
 
 const chartValues = (resources: readonly RecordedResource[]) =>
   one(resources, "kubernetes:helm.sh/v4:Chart").inputs.values as CoderChartValues;
@@ -43,7 +35,7 @@ describe("examples/existing-cluster", () => {
       0,
       "no registry config, no pull account",
     );
-    assert.ok((await validateAll(resources)) > 15);
+    assert.ok((await validateAllKubernetesObjects(resources)) > 15);
 
     const values = chartValues(resources);
     assert.deepEqual(env(values, "CODER_ACCESS_URL"), { name: "CODER_ACCESS_URL", value: "https://coder.example.com" });
@@ -170,7 +162,7 @@ describe("examples/existing-cluster", () => {
       .flatMap((r) => plainStrings(r.rawInputs))
       .filter((s) => Object.values(secrets).some((x) => s.includes(x)));
     assert.deepEqual(leaked, [], "no configured secret appears in plain state");
-    await validateAll(resources);
+    await validateAllKubernetesObjects(resources);
   });
 
   it("refuses an http access URL from config, naming the field", async () => {
