@@ -14,7 +14,7 @@ import {
   type SynthResult,
   valueOf,
 } from "./harness/engine";
-import { validateAllKubernetesObjects, validateKubernetesObject } from "./harness/validate";
+import { validateAllKubernetesObjects } from "./harness/validate";
 
 const T = {
   network: "gcp:compute/network:Network",
@@ -56,22 +56,6 @@ function closure(resources: readonly RecordedResource[], urn: string): Set<strin
     if (r) stack.push(...r.dependencies, ...(r.provider ? [r.provider.split("::").slice(0, -1).join("::")] : []));
   }
   return seen;
-}
-
-/**
- * Validates every Kubernetes object; server-side-apply patches are checked as the object they
- * leave behind (a StorageClass patch on GKE's built-in class, which carries GKE's provisioner).
- */
-async function validateAll(resources: readonly RecordedResource[]): Promise<number> {
-  const objects = resources.filter((r) => !r.type.endsWith("Patch"));
-  let n = await validateAllKubernetesObjects(objects);
-  for (const p of resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type.endsWith("Patch"))) {
-    const type = p.type.slice(0, -"Patch".length);
-    const base = type === T.storageClass ? { provisioner: "pd.csi.storage.gke.io" } : {};
-    await validateKubernetesObject(type, { ...base, ...p.inputs }, p.name);
-    n++;
-  }
-  return n;
 }
 
 describe("gcp: HardenedCluster('coder', {}) under mocks", () => {
@@ -324,7 +308,7 @@ describe("gcp: HardenedCluster('coder', {}) under mocks", () => {
     });
 
     it("every Kubernetes object is schema-valid", async () => {
-      const n = await validateAll(rs);
+      const n = await validateAllKubernetesObjects(rs);
       assert.ok(n >= 10, `validated ${n} objects`);
     });
   });

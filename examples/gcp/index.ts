@@ -1,6 +1,7 @@
 /**
- * A dedicated, hardened GKE cluster for Coder. Everything not set in the stack's config keeps the
- * secure default; see README.md for the config keys. `gcp:project` and `gcp:region` choose where.
+ * A dedicated, hardened GKE cluster for Coder, and Coder itself when `accessUrl` is configured.
+ * Everything not set in the stack's config keeps the secure default; see README.md for the config
+ * keys. `gcp:project` and `gcp:region` choose where.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as hcgcp from "@hardened-coder/gcp";
@@ -13,6 +14,47 @@ const approvedImages = config.getObject<string[]>("approvedImages");
 const machineType = config.get("machineType");
 const name = config.get("clusterName");
 
+/** Coder, from config: deployed only when `accessUrl` is set. */
+function coderFromConfig(): hcgcp.HardenedClusterCoderArgs | undefined {
+  const accessUrl = config.get("accessUrl");
+  if (!accessUrl) return undefined;
+  const tlsSecretName = config.get("tlsSecretName");
+  const githubClientId = config.get("githubClientId");
+  const publicSourceRanges = config.getObject<string[]>("coderPublicSourceRanges");
+  const wildcardAccessUrl = config.get("wildcardAccessUrl");
+  const databaseTier = config.get("databaseTier");
+  return {
+    accessUrl,
+    ...(wildcardAccessUrl ? { wildcardAccessUrl } : {}),
+    tls: tlsSecretName
+      ? { secretName: tlsSecretName }
+      : { certificate: config.require("tlsCertificate"), privateKey: config.requireSecret("tlsPrivateKey") },
+    oidc: {
+      issuerUrl: config.require("oidcIssuerUrl"),
+      clientId: config.require("oidcClientId"),
+      clientSecret: config.requireSecret("oidcClientSecret"),
+      emailDomains: config.getObject<string[]>("oidcEmailDomains") ?? [],
+    },
+    ...(githubClientId
+      ? {
+          externalAuth: [
+            {
+              id: "github",
+              type: "github",
+              clientId: githubClientId,
+              clientSecret: config.requireSecret("githubClientSecret"),
+            },
+          ],
+        }
+      : {}),
+    ...(publicSourceRanges
+      ? { exposure: { type: "PublicLoadBalancer" as const, allowedSourceRanges: publicSourceRanges } }
+      : {}),
+    ...(databaseTier ? { database: { tier: databaseTier } } : {}),
+  };
+}
+
+const coderArgs = coderFromConfig();
 const cluster = new hcgcp.HardenedCluster("coder", {
   ...(name ? { clusterName: name } : {}),
   ...(workspaces !== undefined ? { capacity: { workspaces } } : {}),
@@ -24,6 +66,7 @@ const cluster = new hcgcp.HardenedCluster("coder", {
   ...(repositories ? { repositories } : {}),
   ...(approvedImages ? { approvedImages } : {}),
   ...(machineType ? { machineType } : {}),
+  ...(coderArgs ? { coder: coderArgs } : {}),
 });
 
 export const kubeconfig = cluster.kubeconfig;
@@ -37,3 +80,14 @@ export const workspaceNamespace = cluster.namespace.namespaceName;
 export const storageClass = cluster.storageClass.storageClassName;
 export const approvedImagePrefixes = cluster.admissionPolicy.approvedImages;
 export const capacity = cluster.capacity;
+/** coderd's endpoints and database, once `accessUrl` is configured. */
+export const coder =
+  cluster.coderd && cluster.database
+    ? {
+        accessUrl: cluster.coderd.accessUrl,
+        namespace: cluster.coderd.namespaceName,
+        service: cluster.coderd.serviceName,
+        databaseConnectionName: cluster.database.connectionName,
+        databaseUser: cluster.database.iamUser,
+      }
+    : "not deployed: set accessUrl (see README.md)";

@@ -43,6 +43,7 @@ export function gcpState(type: string, name: string, inputs: Record<string, unkn
     case "gcp:serviceaccount/account:Account":
       return {
         ...base,
+        name: `projects/${project}/serviceAccounts/${inputs.accountId as string}@${project}.iam.gserviceaccount.com`,
         email: `${inputs.accountId as string}@${project}.iam.gserviceaccount.com`,
         member: `serviceAccount:${inputs.accountId as string}@${project}.iam.gserviceaccount.com`,
       };

@@ -3,8 +3,13 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import {
   type CapacityPlan,
+  checkCoderControlPlaneArgs,
+  CoderControlPlane,
+  type CoderControlPlaneArgs,
+  type CoderExposureArgs,
   CoderNamespace,
   type CoderNamespaceArgs,
+  coderWorkspacesNamespaceLabel,
   normaliseApprovedImage,
   parseCidr,
   WorkspaceAdmissionPolicy,
@@ -12,6 +17,8 @@ import {
   WorkspaceNetworkPolicy,
   type WorkspaceNetworkPolicyArgs,
 } from "@hardened-coder/kubernetes";
+import { CLOUD_SQL_SERVER_PORT } from "./cloud-sql";
+import { CoderDatabase, type CoderDatabaseArgs, resolveCoderDatabaseArgs } from "./CoderDatabase";
 import { EncryptedStorageClass } from "./EncryptedStorageClass";
 import {
   cloudPlatformScope,
@@ -36,6 +43,52 @@ export interface AuthorizedNetwork {
   /** A label shown in the console. @default "authorized-N" */
   readonly displayName?: string;
 }
+
+/** Cloud SQL options of `HardenedCluster({ coder })`; the network, key and identities come from the cluster. */
+export type ClusterCoderDatabaseArgs = Omit<
+  CoderDatabaseArgs,
+  | "network"
+  | "region"
+  | "project"
+  | "kmsKeyId"
+  | "coderd"
+  | "workloadPool"
+  | "serviceAccountPrefix"
+  | "createPrivateServicesAccess"
+>;
+
+/**
+ * coderd on the cluster: `CoderControlPlane`'s args (access URL, TLS, OIDC, external auth, ...)
+ * without what the cluster wires itself (the database, its proxy sidecar and Workload Identity,
+ * coderd's egress to the control plane and the database).
+ */
+export interface HardenedClusterCoderArgs extends Omit<
+  CoderControlPlaneArgs,
+  | "database"
+  | "exposure"
+  | "serviceAccountAnnotations"
+  | "extraInitContainers"
+  | "gkeMetadataServer"
+  | "kubernetesApi"
+  | "databaseCidrs"
+  | "databasePort"
+> {
+  /**
+   * How coderd's Service is exposed. A GKE internal passthrough load balancer in the cluster's subnet
+   * by default; a public one only with `{ type: "PublicLoadBalancer", allowedSourceRanges }` (never
+   * 0.0.0.0/0). Serves network-external.
+   * @default { type: "InternalLoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } }
+   */
+  readonly exposure?: CoderExposureArgs;
+  /**
+   * The Cloud SQL instance (`CoderDatabase`): tier, availability, backups, private services range, ...
+   * @default a regional POSTGRES_17 db-custom-2-7680 with 14 daily backups and 7 days of PITR
+   */
+  readonly database?: ClusterCoderDatabaseArgs;
+}
+
+/** GKE's annotation for an internal passthrough Network Load Balancer. */
+export const gkeInternalLoadBalancerAnnotations = { "networking.gke.io/load-balancer-type": "Internal" } as const;
 
 /**
  * A dedicated, private GKE cluster for Coder, with its own VPC, Cloud KMS key, least-privilege node
@@ -196,6 +249,14 @@ export interface HardenedClusterArgs {
    * @default {}
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Deploy coderd: a `CoderDatabase` (Cloud SQL, private IP, CMEK, IAM login) in the cluster's network,
+   * a `CoderControlPlane` wired to it through the Cloud SQL Auth Proxy sidecar with Workload
+   * Identity (no database password anywhere), the workspace namespace bound to it, and coderd on an
+   * internal load balancer.
+   * @default unset: nothing of coderd is created
+   */
+  readonly coder?: HardenedClusterCoderArgs;
 }
 
 export interface HardenedClusterConfig {
@@ -243,6 +304,13 @@ export interface HardenedClusterConfig {
   readonly apis: readonly string[];
   readonly binaryAuthorization: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  readonly coder?: {
+    readonly controlPlane: Omit<HardenedClusterCoderArgs, "database" | "exposure">;
+    readonly exposure: CoderExposureArgs;
+    readonly database: ClusterCoderDatabaseArgs;
+    readonly namespace: string;
+    readonly serviceAccountName: string;
+  };
 }
 
 /** APIs the cluster stack calls. */
@@ -255,6 +323,9 @@ export const clusterApis = [
   "logging.googleapis.com",
   "monitoring.googleapis.com",
 ] as const;
+
+/** APIs coderd's database adds. */
+export const coderApis = ["sqladmin.googleapis.com", "servicenetworking.googleapis.com"] as const;
 
 /** Control plane components whose logs GKE keeps (roles-control-plane-access: who did what). */
 export const clusterLoggingComponents = [
@@ -308,6 +379,25 @@ function checkAuthorizedNetworks(
   });
 }
 
+/** Runs `fn`, naming the field by its path in these args when it refuses. */
+function under<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new Error(`${prefix}${(err as Error).message}`);
+  }
+}
+
+/** coderd's exposure on GKE: an internal load balancer unless a public one is asked for by name. */
+function gkeExposure(exposure: CoderExposureArgs | undefined): CoderExposureArgs {
+  if (exposure === undefined)
+    return { type: "InternalLoadBalancer", annotations: { ...gkeInternalLoadBalancerAnnotations } };
+  if (exposure.type === "InternalLoadBalancer" && exposure.loadBalancerClass === undefined) {
+    return { ...exposure, annotations: { ...gkeInternalLoadBalancerAnnotations, ...(exposure.annotations ?? {}) } };
+  }
+  return exposure;
+}
+
 function checkLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
   for (const [k, v] of Object.entries(labels)) {
     if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k)) {
@@ -336,10 +426,62 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, name: stri
         `use lower-case letters, digits and '-', a letter first, at most 40 characters`,
     );
   }
+  // coderd's database: its own checks first (a public range is refused), then the network plan
+  // reserves its range beside the cluster's.
+  const coderArgs = args.coder;
+  const coderNamespace = coderArgs?.namespace ?? "coderd";
+  const coderServiceAccount = coderArgs?.serviceAccountName ?? "coder";
+  if (coderArgs) {
+    under("coder.database.", () =>
+      resolveCoderDatabaseArgs(
+        {
+          ...(coderArgs.database ?? {}),
+          network: "pending",
+          region: "pending",
+          kmsKeyId: "pending",
+          coderd: { namespace: coderNamespace, serviceAccountName: coderServiceAccount },
+          serviceAccountPrefix: clusterName,
+        },
+        name,
+      ),
+    );
+  }
   const network = planGkeNetwork({
     capacity: { workspacesPerNode: 7, ...(args.capacity ?? {}) },
     ...(args.masterCidr !== undefined ? { masterCidr: args.masterCidr } : {}),
+    ...(coderArgs
+      ? {
+          privateServices: true,
+          ...(coderArgs.database?.privateServicesCidr !== undefined
+            ? { privateServicesCidr: coderArgs.database.privateServicesCidr }
+            : {}),
+        }
+      : {}),
   });
+  let coder: HardenedClusterConfig["coder"];
+  if (coderArgs) {
+    const { database, exposure, ...controlPlane } = coderArgs;
+    const gke = gkeExposure(exposure);
+    // The same checks CoderControlPlane makes, now, so a refused input registers nothing.
+    under("coder.", () =>
+      checkCoderControlPlaneArgs({
+        ...controlPlane,
+        exposure: gke,
+        database: { connectionUrl: "postgres://pending@127.0.0.1:5432/coder?sslmode=disable" },
+        kubernetesApi: { cidrs: [network.masterCidr], ports: [443] },
+        databaseCidrs: [network.privateServicesCidr!],
+        databasePort: CLOUD_SQL_SERVER_PORT,
+        gkeMetadataServer: true,
+      }),
+    );
+    coder = {
+      controlPlane,
+      exposure: gke,
+      database: { ...(database ?? {}) },
+      namespace: coderNamespace,
+      serviceAccountName: coderServiceAccount,
+    };
+  }
 
   const publicEndpoint = args.publicEndpoint ?? false;
   const authorizedNetworks = checkAuthorizedNetworks(args.authorizedNetworks ?? [], publicEndpoint);
@@ -436,9 +578,10 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, name: stri
     admissionPolicy: args.admissionPolicy,
     storageClassName,
     deletionProtection: args.deletionProtection ?? true,
-    apis: (args.enableApis ?? true) ? [...clusterApis] : [],
+    apis: (args.enableApis ?? true) ? [...clusterApis, ...(coder ? coderApis : [])] : [],
     binaryAuthorization: args.binaryAuthorization ?? false,
     labels: checkLabels(args.labels ?? {}),
+    ...(coder ? { coder } : {}),
   };
 }
 
@@ -460,6 +603,10 @@ export class HardenedCluster extends pulumi.ComponentResource {
   public readonly registry: RegistryPullAccount;
   /** The capacity plan the network, node pool and quota are sized from. */
   public readonly capacity: CapacityPlan;
+  /** coderd, when `coder` is given. */
+  public readonly coderd?: CoderControlPlane;
+  /** coderd's Cloud SQL database, when `coder` is given. */
+  public readonly database?: CoderDatabase;
   public readonly networkName: pulumi.Output<string>;
   public readonly subnetworkName: pulumi.Output<string>;
   /** The Cloud KMS key (CMEK) for secrets, boot disks, volumes and the registry. */
@@ -782,14 +929,60 @@ export class HardenedCluster extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(`${name}-gke`, { kubeconfig: this.kubeconfig }, { parent: this });
     const k8sOpts = { parent: this, provider: this.provider };
 
+    if (config.coder) {
+      const coder = config.coder;
+      const psa = config.network.privateServicesCidr!;
+      this.database = new CoderDatabase(
+        name,
+        {
+          ...coder.database,
+          network: this.network.id,
+          region,
+          project,
+          kmsKeyId: this.kmsKey.id,
+          privateServicesCidr: psa,
+          coderd: { namespace: coder.namespace, serviceAccountName: coder.serviceAccountName },
+          // From the cluster, so the Workload Identity bindings wait for its pool to exist.
+          workloadPool: pulumi
+            .all([this.cluster.workloadIdentityConfig, projectId])
+            .apply(([w, p]) => w?.workloadPool || workloadPool(p)),
+          serviceAccountPrefix: config.clusterName,
+        },
+        k8sOpts,
+      );
+      this.coderd = new CoderControlPlane(
+        name,
+        {
+          ...coder.controlPlane,
+          exposure: coder.exposure,
+          database: { connectionUrl: this.database.connectionUrl },
+          serviceAccountAnnotations: this.database.serviceAccountAnnotations,
+          extraInitContainers: this.database.proxySidecar.apply((s) => [s]),
+          gkeMetadataServer: true,
+          // In-cluster API traffic reaches the control plane's private endpoint in the /28.
+          kubernetesApi: { cidrs: [config.network.masterCidr], ports: [443] },
+          databaseCidrs: [psa],
+          databasePort: this.database.port,
+        },
+        k8sOpts,
+      );
+    }
+    const coderd = this.coderd;
+
     this.namespace = new CoderNamespace(
       name,
-      { ...(config.namespace ?? {}), capacity: config.network.capacity },
+      {
+        ...(config.namespace ?? {}),
+        capacity: config.network.capacity,
+        ...(coderd
+          ? { coderd, labels: { ...(config.namespace?.labels ?? {}), [coderWorkspacesNamespaceLabel]: "true" } }
+          : {}),
+      },
       k8sOpts,
     );
     this.networkPolicy = new WorkspaceNetworkPolicy(
       name,
-      { ...(config.networkPolicy ?? {}), namespace: this.namespace.namespaceName },
+      { ...(config.networkPolicy ?? {}), namespace: this.namespace.namespaceName, ...(coderd ? { coderd } : {}) },
       k8sOpts,
     );
     this.storageClass = new EncryptedStorageClass(
@@ -836,6 +1029,13 @@ export class HardenedCluster extends pulumi.ComponentResource {
       storageClass: this.storageClass.storageClassName,
       approvedImages: this.admissionPolicy.approvedImages,
       capacity: this.capacity,
+      ...(this.coderd && this.database
+        ? {
+            coderdNamespace: this.coderd.namespaceName,
+            accessUrl: this.coderd.accessUrl,
+            databaseConnectionName: this.database.connectionName,
+          }
+        : {}),
     });
   }
 }

@@ -8,3 +8,5 @@ export * from "./network-plan";
 export * from "./RegistryPullAccount";
 export * from "./EncryptedStorageClass";
 export * from "./HardenedCluster";
+export * from "./cloud-sql";
+export * from "./CoderDatabase";
