@@ -77,7 +77,7 @@ describe("policy pack: one policy per enforceable recommendation", () => {
       /coderdServiceAccounts.*namespace\/name/,
     );
     assert.throws(() => resolveSettings({ workspaceNamespaceLabel: "no-equals" }), /workspaceNamespaceLabel/);
-    assert.equal(resolveSettings({}).minimumKubernetesVersion, "1.33");
+    assert.equal(resolveSettings({}).minimumKubernetesVersion, "1.34");
   });
 
   it("downgrades one policy to advisory through config, leaving the others mandatory", async () => {

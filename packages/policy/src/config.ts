@@ -44,8 +44,9 @@ export interface PolicySettings {
    */
   readonly coderdServiceAccountNames: readonly string[];
   /**
-   * The oldest Kubernetes minor version a cluster may run (EKS `version`, GKE `minMasterVersion`).
-   * @default "1.33"
+   * The oldest Kubernetes minor version a cluster may run (EKS `version`, GKE `minMasterVersion`):
+   * the oldest still in standard support. Raise it as versions leave support.
+   * @default "1.34"
    */
   readonly minimumKubernetesVersion: string;
 }
@@ -56,7 +57,7 @@ export const defaultSettings: PolicySettings = {
   approvedImagePrefixes: [],
   coderdServiceAccounts: [],
   coderdServiceAccountNames: ["coder"],
-  minimumKubernetesVersion: "1.33",
+  minimumKubernetesVersion: "1.34",
 };
 
 export type SettingName = keyof PolicySettings;
@@ -86,7 +87,7 @@ export const settingsSchema: Readonly<Record<SettingName, PolicyConfigJSONSchema
     type: "string",
     pattern: "^\\d+\\.\\d+$",
     default: defaultSettings.minimumKubernetesVersion,
-    description: "Oldest Kubernetes minor version a cluster may run, e.g. 1.33.",
+    description: "Oldest Kubernetes minor version a cluster may run, e.g. 1.34.",
   },
 };
 
@@ -129,7 +130,7 @@ export function resolveSettings(config: Partial<Record<SettingName, unknown>> = 
   if (config.minimumKubernetesVersion !== undefined) {
     const v = config.minimumKubernetesVersion;
     if (typeof v !== "string" || !/^\d+\.\d+$/.test(v)) {
-      throw new Error(`policy config minimumKubernetesVersion: ${JSON.stringify(v)} is not major.minor, e.g. "1.33"`);
+      throw new Error(`policy config minimumKubernetesVersion: ${JSON.stringify(v)} is not major.minor, e.g. "1.34"`);
     }
     out.minimumKubernetesVersion = v;
   }

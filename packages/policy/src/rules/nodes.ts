@@ -58,8 +58,20 @@ export const nodeUpgrades: ResourceRule = {
         : [];
     };
     switch (r.type) {
-      case "aws:eks/cluster:Cluster":
-        return tooOld("version", str(p.version));
+      case "aws:eks/cluster:Cluster": {
+        const out = tooOld("version", str(p.version));
+        if (str(at(block(p.upgradePolicy), "supportType")) === "EXTENDED") {
+          out.push(
+            violation(
+              r,
+              "upgradePolicy.supportType",
+              "is EXTENDED, so the cluster may stay on a version past standard support for another year",
+              'set supportType "STANDARD" and upgrade before standard support ends',
+            ),
+          );
+        }
+        return out;
+      }
       case "aws:eks/nodeGroup:NodeGroup": {
         const out = tooOld("version", str(p.version));
         const update = block(p.updateConfig);

@@ -82,16 +82,27 @@ function isCoderd(
   return accounts.has(`${s.namespace ?? bindingNamespace ?? "default"}/${s.name}`) || names.includes(s.name);
 }
 
-/** What coderd needs (pods, PVCs, deployments) and nothing broader: no wildcards, no secrets. */
+/** Verbs on Secrets that stay by-name: coderd may manage a workspace's agent-token Secret, never enumerate. */
+const byNameSecretVerbs = ["create", "delete", "get", "patch", "update"];
+
+/**
+ * What coderd needs (pods, PVCs, deployments; Secrets by name for agent tokens) and nothing broader:
+ * no wildcards, no listing or watching Secrets.
+ */
 function roleProblems(role: CheckedResource): string[] {
   const out: string[] = [];
   for (const rule of list(role.props.rules).map(record)) {
     const wild = [...strings(rule.apiGroups), ...strings(rule.resources), ...strings(rule.verbs)].includes("*");
     if (wild) out.push("a wildcard (*) in apiGroups, resources or verbs");
     const extra = strings(rule.resources).filter(
-      (x) => !["pods", "persistentvolumeclaims", "deployments", "*"].includes(x),
+      (x) => !["pods", "persistentvolumeclaims", "deployments", "secrets", "*"].includes(x),
     );
     if (extra.length > 0) out.push(`resources ${extra.join(", ")} beyond pods, persistentvolumeclaims and deployments`);
+    if (strings(rule.resources).includes("secrets")) {
+      const enumerating = strings(rule.verbs).filter((v) => !byNameSecretVerbs.includes(v));
+      if (enumerating.length > 0)
+        out.push(`secrets with ${enumerating.join(", ")} (only ${byNameSecretVerbs.join(", ")})`);
+    }
   }
   return [...new Set(out)];
 }
