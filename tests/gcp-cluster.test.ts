@@ -131,7 +131,7 @@ describe("gcp: HardenedCluster('coder', {}) under mocks", () => {
       assert.equal(at(cluster.inputs, "privateClusterConfig.enablePrivateNodes"), true);
       assert.equal(at(cluster.inputs, "privateClusterConfig.enablePrivateEndpoint"), true);
       assert.equal(at(cluster.inputs, "privateClusterConfig.masterIpv4CidrBlock"), "172.16.0.0/28");
-      assert.equal(at(cluster.inputs, "controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic"), false);
+      assert.notEqual(at(cluster.inputs, "controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic"), true);
     });
 
     it("enforces master authorized networks: none open, Google public ranges off", () => {

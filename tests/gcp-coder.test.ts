@@ -133,6 +133,7 @@ describe("gcp coder: pure parts", () => {
       [{ ...coder, database: { backupRetentionDays: 0 } }, /^Error: coder\.database\.backupRetentionDays: 0/],
       [{ ...coder, database: { privateServicesCidr: "8.8.8.0/24" } }, /^Error: coder\.database\.privateServicesCidr/],
       [{ ...coder, accessUrl: "http://coder.example.com" }, /^Error: coder\.accessUrl/],
+      [{ ...coder, namespace: "coder" }, /^Error: coder\.namespace: "coder" is also the workspace namespace/],
     ];
     for (const [c, re] of bad) assert.throws(() => resolveHardenedClusterArgs({ coder: c }, "coder"), re);
     assert.throws(

@@ -460,6 +460,22 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, name: stri
   });
   let coder: HardenedClusterConfig["coder"];
   if (coderArgs) {
+    const workspaceNamespace = args.namespace?.name ?? name;
+    const bootstrapNamespace =
+      coderArgs.database?.bootstrap === false
+        ? undefined
+        : (coderArgs.database?.bootstrap?.namespace ?? "coder-db-init");
+    for (const [field, other] of [
+      ["coder.namespace", coderNamespace],
+      ["coder.database.bootstrap.namespace", bootstrapNamespace],
+    ] as const) {
+      if (other === workspaceNamespace) {
+        throw new Error(
+          `${field}: "${other}" is also the workspace namespace; coderd, its database bootstrap and workspaces each ` +
+            `need a namespace of their own`,
+        );
+      }
+    }
     const { database, exposure, ...controlPlane } = coderArgs;
     const gke = gkeExposure(exposure);
     // The same checks CoderControlPlane makes, now, so a refused input registers nothing.
@@ -842,7 +858,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
           cidrBlocks: config.endpoint.authorizedNetworks.map((n) => ({ ...n })),
           gcpPublicCidrsAccessEnabled: false,
         },
-        controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: dnsEndpoint } },
+        // Set only when asked for: GKE's default keeps the DNS endpoint closed to outside traffic.
+        ...(dnsEndpoint ? { controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true } } } : {}),
         releaseChannel: { channel: config.releaseChannel },
         ...(config.kubernetesVersion !== undefined ? { minMasterVersion: config.kubernetesVersion } : {}),
         workloadIdentityConfig: { workloadPool: projectId.apply(workloadPool) },
@@ -859,7 +876,6 @@ export class HardenedCluster extends pulumi.ComponentResource {
         enableLegacyAbac: false,
         enableShieldedNodes: true,
         enableKubernetesAlpha: false,
-        enableIntranodeVisibility: true,
         serviceExternalIpsConfig: { enabled: false },
         securityPostureConfig: { mode: "BASIC" },
         binaryAuthorization: {

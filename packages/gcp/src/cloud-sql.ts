@@ -184,8 +184,9 @@ export function bootstrapJob(args: BootstrapJobArgs): {
   return {
     metadata: { name: args.name, namespace: args.namespace, labels },
     spec: {
-      // Bounded: a few retries (the instance or IAM user may still be settling), then fail loudly.
-      backoffLimit: 4,
+      // Bounded: retries with the Job's exponential back-off cover IAM and Workload Identity
+      // propagation (minutes at worst), then it fails loudly.
+      backoffLimit: 6,
       activeDeadlineSeconds: 900,
       template: {
         metadata: { labels },
