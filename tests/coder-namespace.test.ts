@@ -6,7 +6,9 @@ import {
   CoderNamespace,
   type CoderNamespaceArgs,
   type CoderNamespacePlainArgs,
+  coderdAgentTokenSecretRule,
   coderdWorkspaceRules,
+  coderWorkspacesNamespaceLabel,
   planCapacity,
   resolveCoderNamespaceArgs,
 } from "@hardened-coder/kubernetes";
@@ -80,11 +82,12 @@ describe("CoderNamespace: resolveCoderNamespaceArgs (pure)", () => {
     assert.equal(c.workspaceServiceAccountName, "coder-workspace");
   });
 
-  it("grants coderd exactly pods, PVCs and deployments with the chart's eight verbs", () => {
+  it("grants coderd exactly pods, PVCs and deployments with the chart's eight verbs, and agent-token Secrets by name", () => {
     const verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
     assert.deepEqual(resolveCoderNamespaceArgs({}, "coder").role.rules, [
       { apiGroups: [""], resources: ["pods", "persistentvolumeclaims"], verbs },
       { apiGroups: ["apps"], resources: ["deployments"], verbs },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete", "get", "patch", "update"] },
     ]);
   });
 
@@ -271,7 +274,7 @@ describe("CoderNamespace: resolveCoderNamespaceArgs (pure)", () => {
           assert.equal(c.namespaceLabels["pod-security.kubernetes.io/enforce"], args.podSecurity ?? "restricted");
           assert.equal(c.namespaceLabels["pod-security.kubernetes.io/audit"], "restricted");
           assert.equal(c.namespaceLabels["pod-security.kubernetes.io/warn"], "restricted");
-          assert.deepEqual(c.role.rules, coderdWorkspaceRules);
+          assert.deepEqual(c.role.rules, [...coderdWorkspaceRules, coderdAgentTokenSecretRule]);
         },
       ),
       { numRuns: 150 },
@@ -359,7 +362,7 @@ describe("CoderNamespace: component under the mock engine", () => {
 
   it("gives coderd a namespaced Role with exactly the rules it needs, and no ClusterRole anywhere", () => {
     for (const role of ofType(resources, ROLE)) {
-      assert.deepEqual(role.inputs.rules, coderdWorkspaceRules);
+      assert.deepEqual(role.inputs.rules, [...coderdWorkspaceRules, coderdAgentTokenSecretRule]);
     }
     assert.equal(resources.filter((r) => /ClusterRole/.test(r.type)).length, 0);
     const binding = one(resources, BINDING, "coder");
@@ -491,5 +494,35 @@ describe("CoderNamespace: refused input", () => {
       const labels = at(one(resources, NS).inputs, "metadata.labels") as Record<string, string>;
       assert.equal(labels["pod-security.kubernetes.io/enforce"], s.podSecurity ?? "restricted");
     }
+  });
+});
+
+describe("CoderNamespace: agent-token Secrets and the workspace namespace label", () => {
+  it("lets coderd manage Secrets by name only (no list, watch or deletecollection) for agent tokens", () => {
+    const c = resolveCoderNamespaceArgs({}, "coder");
+    const secrets = c.role.rules.filter((r) => r.resources.includes("secrets"));
+    assert.equal(secrets.length, 1);
+    assert.deepEqual([...secrets[0]!.verbs].sort(), ["create", "delete", "get", "patch", "update"]);
+    for (const verb of ["list", "watch", "deletecollection", "*"]) assert.ok(!secrets[0]!.verbs.includes(verb), verb);
+  });
+
+  it("drops the Secrets rule with agentTokenSecrets: false, leaving the coder/coder chart's rules alone", () => {
+    const c = resolveCoderNamespaceArgs({ agentTokenSecrets: false }, "coder");
+    assert.deepEqual(c.role.rules, coderdWorkspaceRules);
+    assert.ok(!c.role.rules.some((r) => r.resources.includes("secrets")));
+  });
+
+  it("labels every namespace as a workspace namespace, and refuses a label that would hide it", () => {
+    assert.equal(resolveCoderNamespaceArgs({}, "coder").namespaceLabels[coderWorkspacesNamespaceLabel], "true");
+    assert.equal(
+      resolveCoderNamespaceArgs({ labels: { [coderWorkspacesNamespaceLabel]: "true" } }, "coder").namespaceLabels[
+        coderWorkspacesNamespaceLabel
+      ],
+      "true",
+    );
+    assert.throws(
+      () => resolveCoderNamespaceArgs({ labels: { [coderWorkspacesNamespaceLabel]: "false" } }, "coder"),
+      /labels: "hardened-coder\/workspaces: false" would hide a workspace namespace/,
+    );
   });
 });

@@ -13,7 +13,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type CapacityPlan, planCapacity } from "./capacity";
 import type { CoderdRef } from "./coderd-ref";
-import { isDnsSubdomain, isValidLabelValue, managedByLabels, requireDnsLabel } from "./labels";
+import {
+  coderWorkspacesNamespaceLabel,
+  isDnsSubdomain,
+  isValidLabelValue,
+  managedByLabels,
+  requireDnsLabel,
+} from "./labels";
 
 /** Pod Security Admission levels, most to least strict. */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
@@ -163,6 +169,16 @@ export interface CoderNamespaceArgs {
    */
   readonly serviceAccountName?: string;
   /**
+   * Lets coderd create, read, update and delete Secrets in this namespace (never list or watch
+   * them), so templates can hand the workspace agent its token through a Secret instead of a plain
+   * value in the pod spec (see examples/templates/kubernetes-restricted). This adds little to
+   * coderd's reach: whoever may create pods in a namespace may mount any Secret in it. Set false
+   * when your templates keep the token in the pod spec, and coderd gets the coder/coder chart's
+   * rules alone. Serves roles-coder-service-account.
+   * @default true
+   */
+  readonly agentTokenSecrets?: boolean;
+  /**
    * The ServiceAccount templates run workspaces as (`service_account_name` in the template): no
    * token, no Role. `RegistryPullAccount` attaches its pull secret to it.
    * @default "coder-workspace"
@@ -200,6 +216,16 @@ export const coderdWorkspaceRules: readonly RbacRule[] = [
   { apiGroups: [""], resources: ["pods", "persistentvolumeclaims"], verbs: coderdWorkspaceVerbs },
   { apiGroups: ["apps"], resources: ["deployments"], verbs: coderdWorkspaceVerbs },
 ];
+
+/**
+ * What coderd may do with Secrets when `agentTokenSecrets` is on: create and delete the agent-token
+ * Secret of each workspace by name; no list or watch, so it cannot enumerate the namespace's Secrets.
+ */
+export const coderdAgentTokenSecretRule: RbacRule = {
+  apiGroups: [""],
+  resources: ["secrets"],
+  verbs: ["create", "delete", "get", "patch", "update"],
+};
 
 /** Namespaces that exist in every cluster and are never a workspace namespace. */
 const reservedNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -335,6 +361,12 @@ function checkLabels(labels: Readonly<Record<string, string>>): Record<string, s
     if (key in managedByLabels) {
       throw new Error(`labels: "${key}" is set by hardened-coder so audits can find its objects; remove it`);
     }
+    if (key === coderWorkspacesNamespaceLabel && value !== "true") {
+      throw new Error(
+        `labels: "${key}: ${value}" would hide a workspace namespace from coderd's NetworkPolicy and the policy ` +
+          `pack; CoderNamespace sets it to "true", remove it`,
+      );
+    }
     const slash = key.indexOf("/");
     const prefix = slash < 0 ? undefined : key.slice(0, slash);
     const name = key.slice(slash + 1);
@@ -398,6 +430,7 @@ export function resolveCoderNamespaceArgs(
   const podSecurity = { enforce, audit: "restricted", warn: "restricted", version } as const;
   const namespaceLabels = {
     ...labels,
+    [coderWorkspacesNamespaceLabel]: "true",
     "pod-security.kubernetes.io/enforce": podSecurity.enforce,
     "pod-security.kubernetes.io/enforce-version": version,
     "pod-security.kubernetes.io/audit": podSecurity.audit,
@@ -594,7 +627,11 @@ export function resolveCoderNamespaceArgs(
     },
     quota: { name: "workspace-quota", hard },
     limitRange: { name: "workspace-limits", containerDefaults, maxPvcSize: fmt(maxPvc, "bytes") },
-    role: { name: "coder-workspaces", rules: coderdWorkspaceRules },
+    role: {
+      name: "coder-workspaces",
+      rules:
+        args.agentTokenSecrets === false ? coderdWorkspaceRules : [...coderdWorkspaceRules, coderdAgentTokenSecretRule],
+    },
     roleBinding: { name: "coder-workspaces", subject },
     ...(coderdServiceAccount ? { coderdServiceAccount } : {}),
     workspaceServiceAccountName: workspaceSa,

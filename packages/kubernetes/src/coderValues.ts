@@ -4,6 +4,7 @@
  * here, so tests check every value without the mock engine.
  */
 import { cidrContains, formatCidr, metadataCidrs, nonInternetIpv4Cidrs, parseCidr } from "./cidr";
+import { coderWorkspacesNamespaceLabel } from "./labels";
 
 /** The official chart, pinned. A current Coder v2 release (the Extended Support Release line). */
 export const CODER_CHART_VERSION = "2.34.5";
@@ -21,7 +22,6 @@ export const coderdPorts = { http: 8080, https: 8443, prometheus: 2112 } as cons
  * on workspace namespaces (e.g. `new CoderNamespace("coder", { coderd, labels: { [label]: "true" } })`)
  * or list them in `workspaceNamespaces`.
  */
-export const coderWorkspacesNamespaceLabel = "hardened-coder/workspaces";
 
 /** One year, the HSTS max-age that browsers' preload lists require. */
 export const HSTS_MAX_AGE_SECONDS = 31536000;

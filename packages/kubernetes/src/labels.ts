@@ -4,6 +4,13 @@ export const managedByLabels = {
   "app.kubernetes.io/part-of": "hardened-coder",
 } as const;
 
+/**
+ * Marks a namespace as a Coder workspace namespace. `CoderNamespace` sets it; coderd's NetworkPolicy
+ * admits agents from namespaces that carry it, and the policy pack holds such namespaces to the
+ * workspace rules.
+ */
+export const coderWorkspacesNamespaceLabel = "hardened-coder/workspaces";
+
 /** Label value limits: 63 characters, alphanumerics, `-`, `_`, `.`, alphanumeric at both ends. */
 export function isValidLabelValue(value: string): boolean {
   return value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value);
