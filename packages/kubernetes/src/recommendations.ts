@@ -282,7 +282,7 @@ export const recommendations: readonly Recommendation[] = [
     controls: [
       d(
         T.coderNamespace,
-        "coderd's ServiceAccount bound to a namespaced Role (pods, PVCs, deployments); no ClusterRole",
+        "coderd's ServiceAccount bound to a namespaced Role (pods, PVCs, deployments; agent-token Secrets by name only); no ClusterRole",
       ),
       d(T.coderNamespace, "default ServiceAccount with token automount off"),
       d(T.coderControlPlane, "coder.serviceAccount.workspacePerms false: the chart creates no Role of its own"),
