@@ -130,6 +130,7 @@ export const nodeUserAccounts: ResourceRule = {
     "kubernetes:core/v1:Namespace",
     "aws:eks/nodeGroup:NodeGroup",
     "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/instance:Instance",
     "gcp:container/nodePool:NodePool",
     "gcp:container/cluster:Cluster",
   ],

@@ -190,8 +190,12 @@ export const registryApprovedImages: StackRule = {
   guards: [
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
-    "kubernetes:apps/v1:Deployment",
     "kubernetes:core/v1:Pod",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
   ],
   remediation:
     "Admit only approved images in workspace namespaces: a ValidatingAdmissionPolicy that checks every image against " +
