@@ -348,7 +348,13 @@ describe("gcp coder: HardenedCluster('coder', { coder }) under mocks", () => {
       assert.equal(values.coder.serviceAccount.name, "coder");
     });
 
-    it("an IAM database user named after the service account, without a password", () => {
+    it("an IAM database user named after the service account, without a password, on an instance with IAM login on", () => {
+      // Cloud SQL refuses CLOUD_IAM_* users (and the proxy's IAM login) unless this flag is on.
+      const flags = at(instance.inputs, "settings.databaseFlags") as { name: string; value: string }[];
+      assert.deepEqual(
+        flags.filter((f) => f.name === "cloudsql.iam_authentication"),
+        [{ name: "cloudsql.iam_authentication", value: "on" }],
+      );
       const users = ofType(rs, T.user);
       const u = users.find((x) => x.inputs.name === coderdEmail.replace(/\.gserviceaccount\.com$/, ""))!;
       assert.equal(u.inputs.type, "CLOUD_IAM_SERVICE_ACCOUNT");

@@ -22,10 +22,13 @@ export const PROXY_HEALTH_PORT = 9090;
 const PROXY_UID = 65532;
 
 /**
- * PostgreSQL flags on the instance: connection, lock, checkpoint and DDL logging, pgAudit, and the
- * statistics loggers explicitly off (CIS / Checkov CKV_GCP database rules).
+ * PostgreSQL flags on the instance: IAM database authentication (Cloud SQL refuses to create a
+ * CLOUD_IAM_SERVICE_ACCOUNT user, and the proxy's `--auto-iam-authn` login, without it), connection,
+ * lock, checkpoint and DDL logging, pgAudit, and the statistics loggers explicitly off (CIS / Checkov
+ * CKV_GCP database rules).
  */
 export const cloudSqlDatabaseFlags: readonly { readonly name: string; readonly value: string }[] = [
+  { name: "cloudsql.iam_authentication", value: "on" },
   { name: "cloudsql.enable_pgaudit", value: "on" },
   { name: "log_checkpoints", value: "on" },
   { name: "log_connections", value: "on" },
