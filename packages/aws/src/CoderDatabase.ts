@@ -365,14 +365,21 @@ export const bootstrapSql = [
   "SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \\gexec",
 ].join("\n");
 
-/** Fetches the master secret and the RDS CA bundle into the Job's in-memory volume. */
+/**
+ * Fetches the master secret and the RDS CA bundle into the Job's in-memory volume. The AWS CLI image
+ * carries the CLI, sh, sed and curl but no jq, so the secret's two string fields are cut out with sed
+ * and their JSON escapes undone (a backslash before a character stands for that character: RDS
+ * passwords are printable ASCII, so no other escape occurs).
+ */
 export const bootstrapFetchScript = [
   "set -eu",
   "umask 077",
   'aws secretsmanager get-secret-value --secret-id "$MASTER_SECRET_ARN" --query SecretString --output text > /work/master.json',
-  "jq -jer .username /work/master.json > /work/username",
-  "jq -jer .password /work/master.json > /work/password",
+  `field() { sed -nE 's/.*"'"$1"'"[[:space:]]*:[[:space:]]*"(([^"\\\\]|\\\\.)*)".*/\\1/p' /work/master.json | sed -E 's/\\\\(.)/\\1/g'; }`,
+  "field username > /work/username",
+  "field password > /work/password",
   "rm -f /work/master.json",
+  'test -s /work/username && test -s /work/password || { echo "master secret: no username or password field" >&2; exit 1; }',
   'curl -fsS --proto =https --tlsv1.2 -o /work/rds-ca.pem "$CA_BUNDLE_URL"',
 ].join("\n");
 
