@@ -335,15 +335,28 @@ describe("aws: HardenedCluster('coder', {}) under the mock engine", () => {
         resources.sort(),
         [
           "*",
+          "*",
           "arn:aws:ecr:*:602401143452:repository/*",
           [`arn:aws:ecr:us-west-2:${ACCOUNT}:repository/coder/workspaces`],
         ].sort(),
       );
       const star = docs.flatMap((d) => d.Statement).filter((s) => s.Resource === "*");
-      assert.deepEqual(
-        star.map((s) => s.Action),
-        ["ecr:GetAuthorizationToken"],
+      assert.ok(star.length > 0 && star.every((s) => s.Action === "ecr:GetAuthorizationToken"));
+    });
+
+    it("can log in to ECR through a policy the node group waits for (the kubelet needs a token for add-on images)", () => {
+      const role = roleByName(rs, "coder-node");
+      const nodeGroup = one(rs, T.nodeGroup);
+      const awaited = ofType(rs, "aws:iam/rolePolicy:RolePolicy").filter(
+        (p) => p.inputs.role === role.state.name && nodeGroup.dependencies.includes(p.urn),
       );
+      const actions = awaited.flatMap((p) =>
+        (JSON.parse(String(p.inputs.policy)) as PolicyDocument).Statement.flatMap((s) =>
+          typeof s.Action === "string" ? [s.Action] : [...s.Action],
+        ),
+      );
+      assert.ok(actions.includes("ecr:GetAuthorizationToken"), "token");
+      assert.ok(actions.includes("ecr:BatchGetImage"), "pull");
     });
 
     it("cannot snapshot, attach or read volumes, nor use the key", () => {

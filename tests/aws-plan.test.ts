@@ -387,7 +387,16 @@ describe("aws: IAM and key policies (pure)", () => {
     assert.equal(eksAddonImageAccount("us-west-2"), "602401143452");
     assert.equal(eksAddonImageAccount("af-south-1"), "877085696533");
     const doc = eksAddonImagePullPolicy("aws", "602401143452");
-    assert.equal(doc.Statement[0]!.Resource, "arn:aws:ecr:*:602401143452:repository/*");
+    const pull = doc.Statement.filter((s) => s.Resource !== "*");
+    assert.deepEqual(
+      pull.map((s) => s.Resource),
+      ["arn:aws:ecr:*:602401143452:repository/*"],
+    );
+    // The kubelet logs in to ECR before any pull: the add-on policy must work without any other.
+    assert.deepEqual(
+      doc.Statement.filter((s) => s.Resource === "*").map((s) => s.Action),
+      ["ecr:GetAuthorizationToken"],
+    );
   });
 
   it("Pod Identity trust names one ServiceAccount of one namespace on one cluster", () => {

@@ -118,15 +118,20 @@ export function ecrPullPolicy(repositoryArns: readonly string[]): PolicyDocument
 /**
  * Pull the EKS add-on images (VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, EBS CSI) from the
  * registry account AWS publishes them in, in any region of the partition (ap-east-2's add-ons are
- * served from ap-east-1), and nothing else of that account's or anyone's.
+ * served from ap-east-1), and nothing else of that account's or anyone's. The kubelet's ECR
+ * credential provider needs a login token before any pull, so the token is here too: the node group
+ * waits for this policy, and a node must be able to start its add-ons with it alone.
  */
 export function eksAddonImagePullPolicy(partition: string, registryAccountId: string): PolicyDocument {
-  return policy({
-    Sid: "PullEksAddonImages",
-    Effect: "Allow",
-    Action: [...ecrPullActions],
-    Resource: `arn:${partition}:ecr:*:${registryAccountId}:repository/*`,
-  });
+  return policy(
+    { Sid: "EcrLoginTokenHasNoResourceScope", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Sid: "PullEksAddonImages",
+      Effect: "Allow",
+      Action: [...ecrPullActions],
+      Resource: `arn:${partition}:ecr:*:${registryAccountId}:repository/*`,
+    },
+  );
 }
 
 /**
