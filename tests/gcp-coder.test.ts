@@ -10,12 +10,14 @@ import {
   workspaceAdmissionPolicySpec,
 } from "@hardened-coder/kubernetes";
 import {
+  BOOTSTRAP_DEADLINE_SECONDS,
   bootstrapJob,
   bootstrapStatements,
   CLOUD_SQL_PROXY_IMAGE,
   cloudSqlDatabaseFlags,
   cloudSqlProxySidecar,
   clusterApis,
+  CoderDatabase,
   HardenedCluster,
   type HardenedClusterCoderArgs,
   iamProxyConnectionUrl,
@@ -216,6 +218,33 @@ describe("gcp coder: pure parts", () => {
     assert.deepEqual(egressTo(true), [
       { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
     ]);
+  });
+});
+
+describe("gcp coder: CoderDatabase alone", () => {
+  it("pulumi up waits for the bootstrap Job longer than the Job's own deadline", async () => {
+    const timeouts = new Map<string, { create: string; update: string }>();
+    await synth(() => {
+      // Record each registration's customTimeouts, which the harness does not keep.
+      type Req = { getName(): string; getCustomtimeouts(): { getCreate(): string; getUpdate(): string } | undefined };
+      const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): void };
+      const original = monitor.registerResource.bind(monitor);
+      monitor.registerResource = (req, cb) => {
+        const t = req.getCustomtimeouts();
+        if (t) timeouts.set(req.getName(), { create: t.getCreate(), update: t.getUpdate() });
+        original(req, cb);
+      };
+      return new CoderDatabase("coder", {
+        network: "projects/p/global/networks/n",
+        region: "europe-west1",
+        kmsKeyId: "k",
+      });
+    });
+    const minutes = (d: string | undefined) => Number(/^(\d+)m$/.exec(d ?? "")?.[1] ?? NaN);
+    const job = timeouts.get("coder-db-init");
+    for (const phase of ["create", "update"] as const) {
+      assert.ok(minutes(job?.[phase]) * 60 > BOOTSTRAP_DEADLINE_SECONDS, `${phase}: ${job?.[phase]}`);
+    }
   });
 });
 
@@ -434,6 +463,14 @@ describe("gcp coder: HardenedCluster('coder', { coder }) under mocks", () => {
       })) {
         assert.ok(args.includes(s), s);
       }
+    });
+
+    it("coderd's chart waits for the bootstrap grant: the database URL Secret depends on the Job", () => {
+      const job = one(rs, T.job);
+      const secret = ofType(rs, T.secret).find((s) => at(s.inputs, "metadata.name") === "coder-db-url")!;
+      assert.ok(secret.dependencies.includes(job.urn), "the URL Secret waits for the Job");
+      const chart = one(rs, T.chart);
+      assert.ok(chart.dependencies.includes(secret.urn), "the chart waits for the URL Secret");
     });
 
     it("the bootstrap Job passes the admission policy when its two images are approved, and fails it otherwise", () => {

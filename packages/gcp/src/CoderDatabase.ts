@@ -10,6 +10,7 @@ import {
   requireDnsLabel,
 } from "@hardened-coder/kubernetes";
 import {
+  BOOTSTRAP_DEADLINE_SECONDS,
   bootstrapJob,
   bootstrapNetworkPolicies,
   CLOUD_SQL_PROXY_IMAGE,
@@ -27,6 +28,9 @@ import {
   serviceAccountMember,
 } from "./iam";
 import { defaultPrivateServicesCidr } from "./network-plan";
+
+/** How long `pulumi up` waits for the bootstrap Job: 5 minutes beyond its own deadline. */
+export const bootstrapJobTimeout = `${BOOTSTRAP_DEADLINE_SECONDS / 60 + 5}m`;
 
 export type CloudSqlPostgresVersion = "POSTGRES_17" | "POSTGRES_18";
 
@@ -467,7 +471,7 @@ export class CoderDatabase extends pulumi.ComponentResource {
     this.instanceName = this.instance.name;
     this.privateIpAddress = this.instance.privateIpAddress;
     this.databaseName = this.database.name;
-    this.connectionUrl = pulumi
+    const connectionUrl = pulumi
       .all([coderd.user.name, this.database.name])
       .apply(([user, db]) => iamProxyConnectionUrl(user, db));
     this.proxySidecar = this.instance.connectionName.apply((connectionName) =>
@@ -545,9 +549,16 @@ export class CoderDatabase extends pulumi.ComponentResource {
           dependsOn: [namespace, ksa, ...policies, init.wi, init.user, coderd.user, this.database],
           // A Job's pod template cannot change; the statements are idempotent, so run it afresh.
           deleteBeforeReplace: true,
+          // Pulumi waits for the Job to complete, 10 minutes by default: less than the Job's own
+          // deadline, and on a first `pulumi up` its pod also waits for the node pool to come up.
+          customTimeouts: { create: bootstrapJobTimeout, update: bootstrapJobTimeout },
         },
       );
     }
+    // Until the grant has run, coderd's user cannot create its tables; whoever uses the URL (coderd's
+    // Secret, hence its chart) waits for the Job instead of crash-looping on its first start.
+    const job = this.bootstrapJob;
+    this.connectionUrl = job ? pulumi.all([connectionUrl, job.id]).apply(([url]) => url) : connectionUrl;
 
     this.registerOutputs({
       connectionName: this.connectionName,

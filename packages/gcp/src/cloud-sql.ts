@@ -18,6 +18,9 @@ export const PROXY_LOCAL_PORT = 5432;
 /** The proxy's health endpoints (`/startup`, `/liveness`, `/readiness`), for the kubelet's probes. */
 export const PROXY_HEALTH_PORT = 9090;
 
+/** The bootstrap Job's `activeDeadlineSeconds`: retries for IAM and Workload Identity propagation fit in it. */
+export const BOOTSTRAP_DEADLINE_SECONDS = 900;
+
 /** The distroless "nonroot" user the proxy image is built for. */
 const PROXY_UID = 65532;
 
@@ -190,7 +193,7 @@ export function bootstrapJob(args: BootstrapJobArgs): {
       // Bounded: retries with the Job's exponential back-off cover IAM and Workload Identity
       // propagation (minutes at worst), then it fails loudly.
       backoffLimit: 6,
-      activeDeadlineSeconds: 900,
+      activeDeadlineSeconds: BOOTSTRAP_DEADLINE_SECONDS,
       template: {
         metadata: { labels },
         spec: {
