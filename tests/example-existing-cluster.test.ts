@@ -165,6 +165,36 @@ describe("examples/existing-cluster", () => {
     await validateAllKubernetesObjects(resources);
   });
 
+  it("reads map config set with --path, where Pulumi stores `true` as a boolean, as the strings typed", async () => {
+    // `pulumi config set --path 'storageParameters.encrypted' true` (as the README says) stores a boolean.
+    const { resources } = await synth(() => loadProgram(program), {
+      project,
+      config: {
+        storageParameters: JSON.stringify({ type: "gp3", encrypted: true, iops: 3000 }),
+        internalLoadBalancerAnnotations: JSON.stringify({
+          "service.beta.kubernetes.io/aws-load-balancer-internal": true,
+        }),
+      },
+    });
+    const sc = one(resources, "kubernetes:storage.k8s.io/v1:StorageClass");
+    assert.deepEqual(sc.inputs.parameters, { type: "gp3", encrypted: "true", iops: "3000" });
+    const svc = ofType(resources, "kubernetes:core/v1:Service").find(
+      (s) => at(s.inputs, "metadata.namespace") === "coderd",
+    )!;
+    assert.equal(at(svc.inputs, "spec.type"), "LoadBalancer");
+    assert.deepEqual(at(svc.inputs, "metadata.annotations"), {
+      "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    });
+    // A boolean false is still refused as unencrypted.
+    await assert.rejects(
+      synth(() => loadProgram(program), {
+        project,
+        config: { storageParameters: JSON.stringify({ type: "gp3", encrypted: false }) },
+      }),
+      /parameters\.encrypted: "false" leaves EBS volumes unencrypted/,
+    );
+  });
+
   it("refuses an http access URL from config, naming the field", async () => {
     await assert.rejects(
       synth(() => loadProgram(program), { project, config: { accessUrl: "http://coder.corp.example" } }),

@@ -19,6 +19,17 @@ function hostOf(url: string): string | undefined {
   }
 }
 
+/**
+ * A map of strings from config. `pulumi config set --path 'map.key' true` stores a boolean (and an
+ * integer as a number), but StorageClass parameters and annotations are strings: read them back as
+ * the text that was typed.
+ */
+function stringMap(key: string): Record<string, string> | undefined {
+  const raw = config.getObject<Record<string, unknown>>(key);
+  if (raw === undefined) return undefined;
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
 // The cluster: a kubeconfig from the stack's (secret) config, else the ambient one (KUBECONFIG or
 // ~/.kube/config, optionally a named context).
 const kubeconfig = config.getSecret("kubeconfig");
@@ -40,7 +51,7 @@ const databaseUrl = config.getSecret("databaseUrl");
 const githubClientId = config.get("githubClientId");
 const githubClientSecret = config.getSecret("githubClientSecret");
 const publicSourceRanges = config.getObject<string[]>("publicSourceRanges");
-const internalLoadBalancerAnnotations = config.getObject<Record<string, string>>("internalLoadBalancerAnnotations");
+const internalLoadBalancerAnnotations = stringMap("internalLoadBalancerAnnotations");
 const ingressNamespace = config.get("ingressNamespace");
 const kubernetesApiCidrs = config.getObject<string[]>("kubernetesApiCidrs");
 const databaseCidrs = config.getObject<string[]>("databaseCidrs");
@@ -111,7 +122,7 @@ const storage = new hc.EncryptedStorageClass(
   "coder-workspaces",
   {
     provisioner: config.get("storageProvisioner") ?? "ebs.csi.aws.com",
-    parameters: config.getObject<Record<string, string>>("storageParameters") ?? { type: "gp3", encrypted: "true" },
+    parameters: stringMap("storageParameters") ?? { type: "gp3", encrypted: "true" },
   },
   opts,
 );
