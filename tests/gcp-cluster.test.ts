@@ -367,6 +367,12 @@ describe("gcp: HardenedCluster('coder', {}) under mocks", () => {
       for (const r of rs.filter((x) => x.custom && x.type.startsWith("gcp:") && x.type !== T.api)) {
         assert.ok(closure(rs, r.urn).has(containerApi.urn), `${r.type} ${r.name}`);
       }
+      // Project-level IAM members are written through the Cloud Resource Manager API.
+      const crm = apis.find((a) => a.inputs.service === "cloudresourcemanager.googleapis.com");
+      assert.ok(crm, "cloudresourcemanager.googleapis.com is enabled");
+      for (const m of rs.filter((x) => x.type === "gcp:projects/iAMMember:IAMMember")) {
+        assert.ok(closure(rs, m.urn).has(crm.urn), m.name);
+      }
     });
 
     it("keeps no secret in plain text in any input", async () => {

@@ -564,6 +564,8 @@ describe("gcp coder: HardenedCluster('coder', { coder }) under mocks", () => {
       assert.ok(run.result.database);
       const apis = ofType(rs, T.api).map((a) => a.inputs.service);
       assert.ok(apis.includes("sqladmin.googleapis.com") && apis.includes("servicenetworking.googleapis.com"));
+      // Workload Identity tokens for coderd's Google service account come through this API.
+      assert.ok(apis.includes("iamcredentials.googleapis.com"));
       for (const r of rs) {
         const plain = plainStrings(r.rawInputs);
         assert.ok(!plain.includes(oidcSecret) && !plain.includes(githubSecret), `${r.type} ${r.name}`);

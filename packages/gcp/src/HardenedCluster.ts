@@ -320,12 +320,20 @@ export const clusterApis = [
   "cloudkms.googleapis.com",
   "artifactregistry.googleapis.com",
   "iam.googleapis.com",
+  // Project-level IAM members (the node service account's roles) are set through it.
+  "cloudresourcemanager.googleapis.com",
   "logging.googleapis.com",
   "monitoring.googleapis.com",
 ] as const;
 
 /** APIs coderd's database adds. */
-export const coderApis = ["sqladmin.googleapis.com", "servicenetworking.googleapis.com"] as const;
+export const coderApis = [
+  "sqladmin.googleapis.com",
+  "servicenetworking.googleapis.com",
+  // The GKE metadata server mints the Workload Identity token of coderd's (and the bootstrap's) Google
+  // service account through it; disabled, the Auth Proxy gets 403 and never connects.
+  "iamcredentials.googleapis.com",
+] as const;
 
 /** Control plane components whose logs GKE keeps (roles-control-plane-access: who did what). */
 export const clusterLoggingComponents = [
