@@ -234,6 +234,18 @@ describe("gcp: HardenedCluster('coder', {}) under mocks", () => {
       });
     }
 
+    it("the transient default pool is small and its nodes start with the node roles already granted", () => {
+      const nc = cluster.inputs.nodeConfig as Record<string, unknown>;
+      assert.equal(nc.machineType, "e2-medium");
+      assert.ok((nc.diskSizeGb as number) <= 50);
+      assert.equal(at(pool.inputs, "nodeConfig.machineType"), "e2-standard-16", "the workspace pool keeps its size");
+      const roles = ofType(rs, "gcp:projects/iAMMember:IAMMember").filter(
+        (m) => m.inputs.member === `serviceAccount:${nodeEmail}`,
+      );
+      assert.equal(roles.length, 4);
+      for (const r of roles) assert.ok(cluster.dependencies.includes(r.urn), r.name);
+    });
+
     it("boot disks and volumes: the Compute Engine service agent holds the key, before any node starts", () => {
       const agent = `serviceAccount:service-${PROJECT_NUMBER}@compute-system.iam.gserviceaccount.com`;
       const grants = ofType(rs, T.keyMember).filter((m) => m.inputs.member === agent);

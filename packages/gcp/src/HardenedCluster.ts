@@ -357,6 +357,9 @@ const minKeyRotationSeconds = 24 * 3600;
 
 const releaseChannels: readonly ReleaseChannel[] = ["RAPID", "REGULAR", "STABLE", "EXTENDED"];
 
+/** The machine of GKE's default pool, which only has to boot before GKE removes it. */
+export const transientNodeShape = { machineType: "e2-medium", diskSizeGb: 50 } as const;
+
 /** The node metadata every pool carries: legacy metadata endpoints off, no project-wide SSH keys. */
 export const nodeMetadata = {
   "disable-legacy-endpoints": "true",
@@ -899,14 +902,21 @@ export class HardenedCluster extends pulumi.ComponentResource {
         removeDefaultNodePool: true,
         initialNodeCount: 1,
         // The default pool lives only until GKE removes it, but its nodes still start: give them the
-        // same hardened shape rather than the Compute Engine default service account.
-        nodeConfig,
+        // same hardened shape rather than the Compute Engine default service account, on the smallest
+        // standard machine, so a first `pulumi up` does not need one more large node per zone of CPU
+        // and SSD quota for nodes that are deleted minutes later.
+        nodeConfig: {
+          ...nodeConfig,
+          machineType: transientNodeShape.machineType,
+          diskSizeGb: transientNodeShape.diskSizeGb,
+        },
         resourceLabels: labels,
       },
       {
         parent: this,
-        // Secrets encryption and CMEK boot disks fail at creation unless the agents hold the key.
-        dependsOn: [gkeAgentKey, computeAgentKey],
+        // Secrets encryption and CMEK boot disks fail at creation unless the agents hold the key; the
+        // default pool's nodes report logs and metrics from their first boot.
+        dependsOn: [gkeAgentKey, computeAgentKey, ...nodeRoles],
         // The default pool is gone after creation; its node config is not managed afterwards.
         ignoreChanges: ["nodeConfig", "initialNodeCount"],
       },
