@@ -49,3 +49,32 @@ describe("pnpm run plan: the root Pulumi.yaml program, offline", () => {
     for (const id of recommendationIds) assert.ok(md.includes(`\`${id}\``), `${id} in compliance.md`);
   });
 });
+
+describe("pnpm run plan -- --stack offline-coder: the default stack with coderd, offline", () => {
+  let plan: PlanResult;
+  before(async () => {
+    plan = await writePlan(
+      resolve(__dirname, "..", "Pulumi.yaml"),
+      mkdtempSync(join(tmpdir(), "hc-plan-coder-")),
+      "offline-coder",
+    );
+  });
+
+  it("deploys coderd and its database from the example's sample config", () => {
+    const types = new Set(plan.resources.map((r) => r.type));
+    assert.ok(types.has("hardened-coder:kubernetes:CoderControlPlane"));
+    assert.ok([...types].some((t) => /^hardened-coder:(aws|gcp):CoderDatabase$/.test(t)));
+  });
+
+  it("moves coderd's recommendations from site-admin duty to met by default or validated", () => {
+    const status = new Map(plan.report.entries.map((e) => [e.id, e.status]));
+    for (const id of [
+      "network-tls-coderd",
+      "auth-provider-settings",
+      "auth-impersonation",
+      "git-single-provider-per-type",
+    ]) {
+      assert.notEqual(status.get(id as never), "site-admin-duty", id);
+    }
+  });
+});

@@ -5,6 +5,8 @@
  *   manifests.yaml   every Kubernetes object, each validated against the Kubernetes OpenAPI schemas
  *   compliance.md    the compliance report for the 28 recommendations
  *   compliance.json  the same, as data
+ * `pnpm run plan -- --stack offline-coder` gives the program the example's sample stack config
+ * (`Pulumi.offline-coder.yaml` beside its Pulumi.yaml): the cluster with coderd and its database.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -40,15 +42,39 @@ export function resourceTree(resources: readonly RecordedResource[]): string {
   return lines.join("\n") + "\n";
 }
 
-/** Runs the program named by `projectFile` under mocks and writes the four outputs to `outDir`. */
-export async function writePlan(
-  projectFile: string,
-  outDir: string,
-  config: Record<string, string> = {},
-): Promise<PlanResult> {
+/**
+ * The config of stack `stack` for the program in `mainDir`, from its `Pulumi.<stack>.yaml`, with the
+ * program's own project keys renamed to `project` (the name the program runs under here). Plain
+ * values only: a `secure:` value needs the stack's key, which the offline plan does not have.
+ */
+export function stackConfig(mainDir: string, stack: string, project: string): Record<string, string> {
+  const file = join(mainDir, `Pulumi.${stack}.yaml`);
+  const own = (parse(readFileSync(join(mainDir, "Pulumi.yaml"), "utf8")) as ProjectFile).name;
+  const doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc?.config ?? {})) {
+    if (typeof value === "object" && value !== null && "secure" in value) {
+      throw new Error(`${file}: ${key} is encrypted; the offline plan takes plain values only`);
+    }
+    const name = key.startsWith(`${own}:`) ? `${project}:${key.slice(own.length + 1)}` : key;
+    out[name] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+/**
+ * Runs the program named by `projectFile` under mocks and writes the four outputs to `outDir`. With
+ * `stack`, the program gets that stack's config from `Pulumi.<stack>.yaml` beside its own Pulumi.yaml.
+ */
+export async function writePlan(projectFile: string, outDir: string, stack?: string): Promise<PlanResult> {
   const project = parse(readFileSync(projectFile, "utf8")) as ProjectFile;
   const main = resolve(projectFile, "..", project.main ?? ".");
-  const { resources } = await synth(() => loadProgram(main), { project: project.name, stack: "plan", config });
+  const config = stack ? stackConfig(main, stack, project.name) : {};
+  const { resources } = await synth(() => loadProgram(main), {
+    project: project.name,
+    stack: stack ?? "plan",
+    config,
+  });
 
   const objects: Record<string, unknown>[] = [];
   for (const r of resources) {
@@ -56,7 +82,9 @@ export async function writePlan(
     await validateKubernetesObject(r.type, r.inputs, r.name);
     objects.push(r.inputs);
   }
-  const report = complianceReport(resources, { stackName: `${project.name} (${project.main ?? "."})` });
+  const report = complianceReport(resources, {
+    stackName: `${project.name} (${project.main ?? "."}${stack ? `, stack ${stack}` : ""})`,
+  });
 
   mkdirSync(outDir, { recursive: true });
   const files = {
@@ -71,7 +99,9 @@ export async function writePlan(
 
 if (require.main === module) {
   const root = resolve(__dirname, "..");
-  writePlan(join(root, "Pulumi.yaml"), join(root, "out"))
+  const at = process.argv.indexOf("--stack");
+  const stack = at >= 0 ? process.argv[at + 1] : undefined;
+  writePlan(join(root, "Pulumi.yaml"), join(root, "out"), stack)
     .then((plan) => {
       const s = plan.report.summary;
       console.log(
