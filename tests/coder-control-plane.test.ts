@@ -917,6 +917,11 @@ describe("CoderControlPlane under the mock engine", () => {
     assert.equal(at(svc.inputs, "spec.loadBalancerSourceRanges"), undefined);
   });
 
+  it("creates the Service after the chart: Pulumi awaits a Service until a ready pod backs it", () => {
+    const svc = one(resources, "kubernetes:core/v1:Service");
+    assert.ok(svc.dependencies.includes(one(resources, "kubernetes:helm.sh/v4:Chart").urn));
+  });
+
   it("declares the NetworkPolicies coderdNetworkPolicies computes, in coderd's namespace", () => {
     const expected = coderdNetworkPolicies(resolveCoderControlPlaneArgs(plainArgs()));
     const got = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy");

@@ -1329,13 +1329,6 @@ export class CoderControlPlane extends pulumi.ComponentResource implements Coder
       secrets.push(this.tlsSecret);
     }
 
-    const serviceSpec = coderdService(config);
-    this.service = new k8s.core.v1.Service(
-      `${name}-coderd-service`,
-      { metadata: { ...serviceSpec.metadata, namespace: ns }, spec: serviceSpec.spec },
-      parent,
-    );
-
     this.networkPolicies = coderdNetworkPolicies(config).map(
       (p) => new k8s.networking.v1.NetworkPolicy(`${name}-${p.name}`, { metadata: meta(p.name), spec: p.spec }, parent),
     );
@@ -1378,6 +1371,16 @@ export class CoderControlPlane extends pulumi.ComponentResource implements Coder
         values: this.values,
       },
       { parent: this, dependsOn: [this.namespace, ...secrets, ...this.networkPolicies] },
+    );
+
+    // Created once the chart's Deployment is ready: Pulumi waits for a Service's endpoints to target a
+    // ready pod (10 minutes by default), and coderd may start long after its namespace exists (a new
+    // database and its bootstrap first), which would fail the first `pulumi up`.
+    const serviceSpec = coderdService(config);
+    this.service = new k8s.core.v1.Service(
+      `${name}-coderd-service`,
+      { metadata: { ...serviceSpec.metadata, namespace: ns }, spec: serviceSpec.spec },
+      { parent: this, dependsOn: [this.chart] },
     );
 
     this.namespaceName = ns;
