@@ -104,6 +104,13 @@ describe("gcp: HardenedCluster('coder', {}) under mocks", () => {
       assert.equal(nat.inputs.sourceSubnetworkIpRangesToNat, "LIST_OF_SUBNETWORKS");
       assert.deepEqual(at(nat.inputs, "subnetworks.0.sourceIpRangesToNats"), ["ALL_IP_RANGES"]);
       assert.equal(at(nat.inputs, "logConfig.enable"), true);
+      // Several workspaces share a node's NAT ports: a static 64 per destination is exhausted silently.
+      assert.equal(nat.inputs.enableDynamicPortAllocation, true);
+      assert.equal(nat.inputs.enableEndpointIndependentMapping, false, "incompatible with dynamic allocation");
+      const min = nat.inputs.minPortsPerVm as number;
+      const max = nat.inputs.maxPortsPerVm as number;
+      for (const n of [min, max]) assert.equal(Math.log2(n) % 1, 0, `${n} is a power of two`);
+      assert.ok(min >= 32 && max >= 16 * min, `${min}..${max}`);
     });
 
     it("has no allow firewall rule, and an explicit logged deny-all ingress at the lowest priority", () => {

@@ -734,6 +734,13 @@ export class HardenedCluster extends pulumi.ComponentResource {
         natIpAllocateOption: "AUTO_ONLY",
         sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
         subnetworks: [{ name: this.subnetwork.id, sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
+        // A node hosts several workspaces behind one NAT allocation. Static allocation gives it 64 ports
+        // per destination, which a few parallel `npm install`s exhaust, and NAT silently drops the rest;
+        // dynamic allocation grows a busy node's share (AUTO_ONLY adds addresses as needed).
+        enableDynamicPortAllocation: true,
+        enableEndpointIndependentMapping: false,
+        minPortsPerVm: 64,
+        maxPortsPerVm: 4096,
         logConfig: { enable: true, filter: "ERRORS_ONLY" },
       },
       { parent: this },
