@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
 import { recommendations } from "@hardened-coder/kubernetes";
 import { isSecretOutput, loadProgram, synth } from "./harness/engine";
 import { validateAllKubernetesObjects } from "./harness/validate";
@@ -33,7 +34,7 @@ describe("README", () => {
       let secret = false;
       const { resources } = await synth(
         async () => {
-          const mod = loadProgram(file) as { kubeconfig: import("@pulumi/pulumi").Output<string> };
+          const mod = loadProgram(file) as { kubeconfig: pulumi.Output<string> };
           secret = await isSecretOutput(mod.kubeconfig);
           return mod;
         },
