@@ -293,11 +293,14 @@ describe("gcp: IAM names and the kubeconfig", () => {
         command: doc.users[0]!.user.exec.command,
         apiVersion: doc.users[0]!.user.exec.apiVersion,
         provideClusterInfo: doc.users[0]!.user.exec.provideClusterInfo,
+        args: doc.users[0]!.user.exec.args,
       },
       {
         command: "gke-gcloud-auth-plugin",
         apiVersion: "client.authentication.k8s.io/v1beta1",
         provideClusterInfo: true,
+        // The Google provider's credentials (ADC), not whatever account gcloud has active.
+        args: ["--use_application_default_credentials"],
       },
     );
     assert.throws(() => gkeKubeconfig({ name: "x", endpoint: "" }), /^Error: endpoint/);

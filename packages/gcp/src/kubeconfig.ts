@@ -1,6 +1,11 @@
 /**
  * The kubeconfig for a GKE cluster, authenticating with `gke-gcloud-auth-plugin` (the caller's own
  * Google credentials, short-lived tokens, nothing long-lived in the file). Pure: no Pulumi.
+ *
+ * The plugin runs with `--use_application_default_credentials`: it takes the same Application
+ * Default Credentials as the Google provider that created the cluster. Without it, the plugin shells
+ * out to `gcloud` for gcloud's own active account, which a CI runner (or anyone who only ran
+ * `gcloud auth application-default login`) does not have, and which may be another identity.
  */
 
 export interface GkeKubeconfigArgs {
@@ -48,6 +53,7 @@ export function gkeKubeconfig(args: GkeKubeconfigArgs): string {
             exec: {
               apiVersion: "client.authentication.k8s.io/v1beta1",
               command: "gke-gcloud-auth-plugin",
+              args: ["--use_application_default_credentials"],
               installHint: gkeAuthPluginInstallHint,
               provideClusterInfo: true,
               interactiveMode: "IfAvailable",
