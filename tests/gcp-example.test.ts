@@ -26,6 +26,8 @@ describe("examples/gcp under mocks", () => {
         config: {
           ...base,
           workspaces: "20",
+          machineType: "e2-standard-8",
+          workspacesPerNode: "3",
           authorizedNetworks: JSON.stringify(["10.20.0.0/24"]),
           approvedImages: JSON.stringify(["us-docker.pkg.dev/my-org/base/"]),
         },
@@ -37,7 +39,13 @@ describe("examples/gcp under mocks", () => {
     assert.deepEqual(at(cluster.inputs, "masterAuthorizedNetworksConfig.cidrBlocks"), [
       { cidrBlock: "10.20.0.0/24", displayName: "config-0" },
     ]);
-    assert.equal((run.outputs.capacity as { workspaces: number }).workspaces, 20);
+    const capacity = run.outputs.capacity as { workspaces: number; nodes: { max: number } };
+    assert.equal(capacity.workspaces, 20);
+    assert.ok(capacity.nodes.max >= Math.ceil(20 / 3), "sized for 3 workspaces per node");
+    assert.equal(
+      at(one(run.resources, "gcp:container/nodePool:NodePool").inputs, "nodeConfig.machineType"),
+      "e2-standard-8",
+    );
     assert.deepEqual(await valueOf(run.result.approvedImagePrefixes as pulumi.Output<string[]>), [
       "europe-west1-docker.pkg.dev/example-project/workspaces/",
       "us-docker.pkg.dev/my-org/base/",

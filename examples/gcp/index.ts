@@ -8,6 +8,7 @@ import * as hcgcp from "@hardened-coder/gcp";
 
 const config = new pulumi.Config();
 const workspaces = config.getNumber("workspaces");
+const workspacesPerNode = config.getNumber("workspacesPerNode");
 const authorizedNetworks = config.getObject<string[]>("authorizedNetworks");
 const repositories = config.getObject<string[]>("repositories");
 const approvedImages = config.getObject<string[]>("approvedImages");
@@ -57,7 +58,14 @@ function coderFromConfig(): hcgcp.HardenedClusterCoderArgs | undefined {
 const coderArgs = coderFromConfig();
 const cluster = new hcgcp.HardenedCluster("coder", {
   ...(name ? { clusterName: name } : {}),
-  ...(workspaces !== undefined ? { capacity: { workspaces } } : {}),
+  ...(workspaces !== undefined || workspacesPerNode !== undefined
+    ? {
+        capacity: {
+          ...(workspaces !== undefined ? { workspaces } : {}),
+          ...(workspacesPerNode !== undefined ? { workspacesPerNode } : {}),
+        },
+      }
+    : {}),
   ...(authorizedNetworks
     ? { authorizedNetworks: authorizedNetworks.map((cidrBlock, i) => ({ cidrBlock, displayName: `config-${i}` })) }
     : {}),
