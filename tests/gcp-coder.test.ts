@@ -63,6 +63,7 @@ const T = {
 } as const;
 
 const PROJECT = "example-project";
+const KEY = "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k";
 const oidcSecret = "oidc-client-secret-value";
 const githubSecret = "github-client-secret-value";
 
@@ -96,7 +97,7 @@ const ccpBase = {
 
 describe("gcp coder: pure parts", () => {
   it("Cloud SQL defaults: POSTGRES_17, regional, 14 daily backups, 7 days PITR, deletion protection", () => {
-    const c = resolveCoderDatabaseArgs({ network: "n", region: "europe-west1", kmsKeyId: "k" }, "coder");
+    const c = resolveCoderDatabaseArgs({ network: "n", region: "europe-west1", kmsKeyId: KEY }, "coder");
     assert.equal(c.databaseVersion, "POSTGRES_17");
     assert.equal(c.availability, "REGIONAL");
     assert.equal(c.backupRetentionDays, 14);
@@ -109,7 +110,7 @@ describe("gcp coder: pure parts", () => {
   });
 
   it("refuses a public database range, backups of 0 days and other bad input, naming the field", () => {
-    const base = { network: "n", region: "europe-west1", kmsKeyId: "k" };
+    const base = { network: "n", region: "europe-west1", kmsKeyId: KEY };
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ privateServicesCidr: "8.8.0.0/16" }, /^Error: privateServicesCidr: 8\.8\.0\.0\/16 is not a private/],
       [{ privateServicesCidr: "10.240.0.0/28" }, /^Error: privateServicesCidr: .* \/24 to \/8/],
@@ -120,6 +121,12 @@ describe("gcp coder: pure parts", () => {
       [{ availability: "MULTI" }, /^Error: availability/],
       [{ bootstrap: { namespace: "coderd" } }, /^Error: bootstrap\.namespace: "coderd" is coderd's namespace/],
       [{ databaseName: "Coder-DB" }, /^Error: databaseName/],
+      // Cloud SQL takes a CMEK only from the instance's own region.
+      [
+        { kmsKeyId: "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k" },
+        /^Error: kmsKeyId: .* is in us-central1, but region is europe-west1/,
+      ],
+      [{ kmsKeyId: "k" }, /^Error: kmsKeyId: "k" is not a Cloud KMS key id/],
     ];
     for (const [extra, re] of bad) {
       assert.throws(() => resolveCoderDatabaseArgs({ ...base, ...extra }, "coder"), re);
@@ -237,7 +244,7 @@ describe("gcp coder: CoderDatabase alone", () => {
       return new CoderDatabase("coder", {
         network: "projects/p/global/networks/n",
         region: "europe-west1",
-        kmsKeyId: "k",
+        kmsKeyId: KEY,
       });
     });
     const minutes = (d: string | undefined) => Number(/^(\d+)m$/.exec(d ?? "")?.[1] ?? NaN);

@@ -229,6 +229,11 @@ describe("gcp: RegistryPullAccount and EncryptedStorageClass args", () => {
     );
     assert.throws(() => resolveRegistryPullAccountArgs({ ...ok, repositories: ["a", "a"] }), /listed twice/);
     assert.throws(() => resolveRegistryPullAccountArgs({ ...ok, kmsKeyName: "" }), /^Error: kmsKeyName/);
+    // A CMEK repository takes a key from its own location only.
+    assert.throws(
+      () => resolveRegistryPullAccountArgs({ ...ok, kmsKeyName: "projects/p/locations/us/keyRings/r/cryptoKeys/k" }),
+      /^Error: kmsKeyName: .* is in us, but location is europe-west1/,
+    );
     assert.throws(
       () => resolveRegistryPullAccountArgs({ ...ok, readerServiceAccountEmail: "alice@example.com" }),
       /^Error: readerServiceAccountEmail: "alice@example.com"/,

@@ -27,6 +27,7 @@ import {
   serviceAccountId,
   serviceAccountMember,
 } from "./iam";
+import { checkKmsKeyId, checkKmsKeyLocation } from "./EncryptedStorageClass";
 import { defaultPrivateServicesCidr } from "./network-plan";
 
 /** How long `pulumi up` waits for the bootstrap Job: 5 minutes beyond its own deadline. */
@@ -48,7 +49,10 @@ export interface CoderDatabaseArgs {
   readonly region: pulumi.Input<string>;
   /** @default the Google provider's project */
   readonly project?: pulumi.Input<string>;
-  /** Cloud KMS key (same region) that encrypts the instance's disks and backups (storage-encryption). */
+  /**
+   * Cloud KMS key that encrypts the instance's disks and backups (storage-encryption), in `region`:
+   * Cloud SQL takes no other. A plain key id in another location is refused.
+   */
   readonly kmsKeyId: pulumi.Input<string>;
   /**
    * Private services access range reserved on `network` for Cloud SQL: RFC 1918, /24 to /8, not
@@ -162,6 +166,10 @@ function wholeNumber(field: string, value: number, min: number, max: number, why
 export function resolveCoderDatabaseArgs(args: CoderDatabaseArgs, name: string): CoderDatabaseConfig {
   for (const field of ["network", "region", "kmsKeyId"] as const) {
     if (args[field] === undefined || args[field] === "") throw new Error(`${field}: required`);
+  }
+  if (typeof args.kmsKeyId === "string") {
+    if (typeof args.region === "string") checkKmsKeyLocation("kmsKeyId", args.kmsKeyId, "region", args.region);
+    else checkKmsKeyId("kmsKeyId", args.kmsKeyId);
   }
   const cidrValue = args.privateServicesCidr ?? defaultPrivateServicesCidr;
   const cidr = parseCidr(cidrValue, "privateServicesCidr");

@@ -99,6 +99,21 @@ export function checkKmsKeyId(field: string, value: string): string {
   return value;
 }
 
+/**
+ * Refuses a key outside `location`: Cloud SQL, Artifact Registry and GKE accept a CMEK only from their
+ * own location, and otherwise fail the create call after everything before it was built.
+ */
+export function checkKmsKeyLocation(field: string, keyId: string, locationField: string, location: string): string {
+  const keyLocation = checkKmsKeyId(field, keyId).split("/")[3];
+  if (keyLocation !== location) {
+    throw new Error(
+      `${field}: "${keyId}" is in ${keyLocation}, but ${locationField} is ${location}; the key must be in the same ` +
+        `location: use a key ring in ${location}`,
+    );
+  }
+  return keyId;
+}
+
 /** Fills defaults and refuses bad values, naming the field. Pure. */
 export function resolveEncryptedStorageClassArgs(
   args: EncryptedStorageClassArgs,

@@ -447,9 +447,10 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, name: stri
       resolveCoderDatabaseArgs(
         {
           ...(coderArgs.database ?? {}),
+          // Stand-ins for what the cluster creates: its network, region and key (in that region).
           network: "pending",
           region: "pending",
-          kmsKeyId: "pending",
+          kmsKeyId: "projects/pending/locations/pending/keyRings/pending/cryptoKeys/pending",
           coderd: { namespace: coderNamespace, serviceAccountName: coderServiceAccount },
           serviceAccountPrefix: clusterName,
         },

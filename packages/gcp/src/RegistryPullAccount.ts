@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
+import { checkKmsKeyId, checkKmsKeyLocation } from "./EncryptedStorageClass";
 import { artifactRegistryReaderRole, kmsEncrypterDecrypterRole, serviceAccountMember } from "./iam";
 
 /**
@@ -27,7 +28,7 @@ export interface RegistryPullAccountArgs {
   readonly repositories?: readonly string[];
   /**
    * The Cloud KMS key (`projects/.../cryptoKeys/...`) that encrypts the repositories (CMEK;
-   * storage-encryption).
+   * storage-encryption), in `location`: a plain key id in another location is refused.
    */
   readonly kmsKeyName: pulumi.Input<string>;
   /**
@@ -84,6 +85,11 @@ export function resolveRegistryPullAccountArgs(args: RegistryPullAccountArgs): R
     throw new Error("readerServiceAccountEmail: required; pass the GKE node service account's email");
   }
   if (typeof args.readerServiceAccountEmail === "string") checkReaderEmail(args.readerServiceAccountEmail);
+  if (typeof args.kmsKeyName === "string") {
+    if (typeof args.location === "string")
+      checkKmsKeyLocation("kmsKeyName", args.kmsKeyName, "location", args.location);
+    else checkKmsKeyId("kmsKeyName", args.kmsKeyName);
+  }
   const repositories = [...(args.repositories ?? defaultRepositories)];
   if (repositories.length === 0) {
     throw new Error("repositories: [] leaves no approved registry; list at least one repository id");
