@@ -232,8 +232,9 @@ export interface HardenedClusterArgs {
    */
   readonly deletionProtection?: boolean;
   /**
-   * Enable the Google APIs the stack uses (`gcp.projects.Service`, never disabled on destroy). Turn off
-   * when the project's APIs are managed elsewhere.
+   * Enable the Google APIs the stack uses (`gcp.projects.Service`, never disabled on destroy): the
+   * exported `clusterApis`, plus `coderApis` with `coder`. Turn off when the project's APIs are managed
+   * elsewhere; they must then be on before `pulumi up`.
    * @default true
    */
   readonly enableApis?: boolean;
