@@ -339,8 +339,9 @@ export class CoderDatabase extends pulumi.ComponentResource {
           network: config.network,
           service: "servicenetworking.googleapis.com",
           reservedPeeringRanges: [range.name],
-          // Google refuses to remove the peering while the instance's producer network lingers; the
-          // reserved range is released with the stack either way.
+          // Google refuses to remove the peering for a while after the instance is deleted, which
+          // would fail every destroy; it is left behind instead, and removed by hand if the reserved
+          // range or the VPC cannot be deleted because of it (see the gcp example's README).
           deletionPolicy: "ABANDON",
         },
         parent,
