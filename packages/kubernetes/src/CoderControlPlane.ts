@@ -29,6 +29,7 @@ import {
   ipBlockWithoutMetadata,
 } from "./coderValues";
 import { isDnsSubdomain, isValidLabelValue, managedByLabels, requireDnsLabel } from "./labels";
+import { kubeDns } from "./pod-defaults";
 
 export * from "./coderValues";
 
@@ -1003,8 +1004,8 @@ export function resolveCoderControlPlaneArgs(args: CoderControlPlanePlainArgs): 
     ...(p.podSelector ? { podSelector: checkLabels(`ingressFrom[${i}].podSelector`, p.podSelector) } : {}),
   }));
   const dns = {
-    namespace: requireDnsLabel("dns.namespace", args.dns?.namespace ?? "kube-system"),
-    podSelector: checkLabels("dns.podSelector", args.dns?.podSelector ?? { "k8s-app": "kube-dns" }),
+    namespace: requireDnsLabel("dns.namespace", args.dns?.namespace ?? kubeDns.namespace),
+    podSelector: checkLabels("dns.podSelector", args.dns?.podSelector ?? kubeDns.podSelector),
   };
   const extraEgress: EgressAllow[] = (args.extraEgress ?? []).map((e, i) => {
     const protocol = e.protocol ?? "TCP";

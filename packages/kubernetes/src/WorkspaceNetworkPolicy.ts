@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { cidrContains, metadataCidrs, nonInternetIpv4Cidrs, parseCidr } from "./cidr";
 import type { CoderdRef } from "./coderd-ref";
 import { isValidLabelValue, managedByLabels, requireDnsLabel } from "./labels";
+import { dnsEgressRule, kubeDns } from "./pod-defaults";
 
 /** A CIDR allow-list: destinations (IPv4 or IPv6) and, optionally, the TCP ports allowed to them. */
 export interface EgressAllowList {
@@ -281,27 +282,15 @@ export function resolveWorkspaceNetworkPolicyArgs(
   // Everything is denied first; the allows below are the whole of what workspaces may do.
   add("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
 
-  const dnsNamespace = requireDnsLabel("dns.namespace", args.dns?.namespace ?? "kube-system");
-  const dnsPods = selector("dns.podSelector", args.dns?.podSelector ?? { "k8s-app": "kube-dns" });
+  const dns = {
+    namespace: requireDnsLabel("dns.namespace", args.dns?.namespace ?? kubeDns.namespace),
+    podSelector: selector("dns.podSelector", args.dns?.podSelector ?? kubeDns.podSelector),
+  };
   const dnsCidrs = args.dns?.cidrs === undefined ? [] : allowCidrs("dns.cidrs", args.dns.cidrs);
   add("allow-dns", {
     podSelector: {},
     policyTypes: ["Egress"],
-    egress: [
-      {
-        to: [
-          {
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": dnsNamespace } },
-            podSelector: { matchLabels: dnsPods },
-          },
-          ...dnsCidrs.map(ipPeer),
-        ],
-        ports: [
-          { protocol: "UDP", port: 53 },
-          { protocol: "TCP", port: 53 },
-        ],
-      },
-    ],
+    egress: [dnsEgressRule(dns, dnsCidrs.map(ipPeer))],
   });
 
   if (args.coderd !== undefined) {

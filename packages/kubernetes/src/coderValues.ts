@@ -5,6 +5,7 @@
  */
 import { cidrContains, formatCidr, metadataCidrs, nonInternetIpv4Cidrs, parseCidr } from "./cidr";
 import { coderWorkspacesNamespaceLabel } from "./labels";
+import { dnsEgressRule, restrictedContainerSecurityContext } from "./pod-defaults";
 
 /** The official chart, pinned. A current Coder v2 release (the Extended Support Release line). */
 export const CODER_CHART_VERSION = "2.34.5";
@@ -322,15 +323,7 @@ export function chartValues(c: CoderControlPlaneConfig): CoderChartValues {
         fsGroup: 1000,
         seccompProfile: { type: "RuntimeDefault" },
       },
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 1000,
-        runAsGroup: 1000,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ["ALL"] },
-        seccompProfile: { type: "RuntimeDefault" },
-      },
+      securityContext: restrictedContainerSecurityContext(),
       resources: { requests: { ...c.resources.requests }, limits: { ...c.resources.limits } },
       // The root filesystem is read-only: Terraform and coderd's caches write here.
       volumes: [
@@ -503,18 +496,7 @@ export function coderdNetworkPolicies(c: CoderControlPlaneConfig): CoderdNetwork
   }
 
   const egress: { to: NetworkPolicyPeer[]; ports: NetworkPolicyPort[] }[] = [
-    {
-      to: [
-        {
-          namespaceSelector: byName(c.network.dns.namespace),
-          podSelector: { matchLabels: { ...c.network.dns.podSelector } },
-        },
-      ],
-      ports: [
-        { protocol: "UDP", port: 53 },
-        { protocol: "TCP", port: 53 },
-      ],
-    },
+    dnsEgressRule(c.network.dns),
     {
       to: c.network.kubernetesApi.cidrs.map((x) => ipBlockWithoutMetadata(x, "kubernetesApi.cidrs")),
       ports: tcp(...c.network.kubernetesApi.ports),

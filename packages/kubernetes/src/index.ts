@@ -7,6 +7,7 @@ export * from "./capacity";
 export * from "./cidr";
 export * from "./report";
 export * from "./labels";
+export * from "./pod-defaults";
 export * from "./coderd-ref";
 export * from "./EncryptedStorageClass";
 export * from "./WorkspaceAdmissionPolicy";
