@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { managedByLabels, parseCidr } from "@hardened-coder/kubernetes";
+import { dnsEgressRule, managedByLabels, parseCidr } from "@hardened-coder/kubernetes";
 import { managedPolicyArn, rdsDbUserArn } from "./arn";
 import { podIdentityTrustPolicy, policyJson, rdsConnectPolicy, secretReadPolicy, serviceTrustPolicy } from "./iam";
 
@@ -417,18 +417,7 @@ export function bootstrapNetworkPolicies(
         podSelector: { matchLabels: { ...podLabels } },
         policyTypes: ["Egress"],
         egress: [
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-              },
-            ],
-            ports: [
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
-            ],
-          },
+          dnsEgressRule(),
           { to: [{ ipBlock: { cidr: podIdentityAgentCidr } }], ports: [{ protocol: "TCP", port: 80 }] },
           {
             to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...notInternet] } }],

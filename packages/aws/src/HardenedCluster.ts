@@ -30,6 +30,7 @@ import {
   type WorkspaceNetworkPolicyArgs,
   managedByLabels,
   parseCidr,
+  restrictedContainerSecurityContext,
 } from "@hardened-coder/kubernetes";
 import {
   autoscalingServiceLinkedRoleArn,
@@ -1298,15 +1299,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
               requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "8Mi" },
               limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "32Mi" },
             },
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 1000,
-              runAsGroup: 1000,
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              capabilities: { drop: ["ALL"] },
-              seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
           },
           ...(extra as CoderExtraContainer[]),

@@ -4,7 +4,7 @@
  * database user its database. No Pulumi resources here, so tests check every value directly.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { type CoderExtraContainer, managedByLabels } from "@hardened-coder/kubernetes";
+import { type CoderExtraContainer, dnsEgressRule, managedByLabels } from "@hardened-coder/kubernetes";
 
 /** The Cloud SQL Auth Proxy (v2), pinned. */
 export const CLOUD_SQL_PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.18.2";
@@ -269,18 +269,7 @@ export function bootstrapNetworkPolicies(args: { readonly privateServicesCidr: s
         podSelector: {},
         policyTypes: ["Egress"],
         egress: [
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-              },
-            ],
-            ports: [
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
-            ],
-          },
+          dnsEgressRule(),
           { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
           {
             to: [{ ipBlock: { cidr: args.privateServicesCidr } }],
