@@ -87,8 +87,8 @@ describe("examples/aws", () => {
     const run = await synth(() => loadProgram(program), {
       project,
       config: {
-        coderAccessUrl: "https://coder.example.com",
-        coderTlsSecretName: "coder-tls",
+        accessUrl: "https://coder.example.com",
+        tlsSecretName: "coder-tls",
         oidcIssuerUrl: "https://idp.example.com",
         oidcClientId: "coder",
         oidcClientSecret: "oidc-secret-value",

@@ -114,7 +114,7 @@ describe("examples/existing-cluster", () => {
         tlsCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         oidcIssuerUrl: "https://login.corp.example",
         oidcClientId: "coder-prod",
-        emailDomains: JSON.stringify(["corp.example"]),
+        oidcEmailDomains: JSON.stringify(["corp.example"]),
         githubClientId: "gh-app",
         approvedImages: JSON.stringify(["registry.corp.example/coder/"]),
         registryServer: "registry.corp.example",

@@ -1,5 +1,5 @@
 /**
- * A dedicated, hardened EKS cluster for Coder, and coderd on it when `coderAccessUrl` is set.
+ * A dedicated, hardened EKS cluster for Coder, and coderd on it when `accessUrl` is set.
  * Everything not set in the stack's config keeps the secure default; see README.md for the keys.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -16,18 +16,18 @@ const vpcRange = config.get("vpcCidr");
 
 /** coderd, from config: access URL, TLS, OIDC and (optionally) a GitHub OAuth app. */
 function coderFromConfig(): hcaws.HardenedClusterCoderArgs | undefined {
-  const accessUrl = config.get("coderAccessUrl");
+  const accessUrl = config.get("accessUrl");
   if (!accessUrl) return undefined;
-  const certificate = config.get("coderTlsCertificate");
+  const certificate = config.get("tlsCertificate");
   const githubClientId = config.get("githubClientId");
-  const publicSourceRanges = config.getObject<string[]>("coderPublicSourceRanges");
+  const publicSourceRanges = config.getObject<string[]>("publicSourceRanges");
   return {
     accessUrl,
     // Either a certificate and key from config (the key a secret), or a kubernetes.io/tls Secret you
     // create in coderd's namespace (e.g. with cert-manager).
     tls: certificate
-      ? { certificate, privateKey: config.requireSecret("coderTlsPrivateKey") }
-      : { secretName: config.get("coderTlsSecretName") ?? "coder-tls" },
+      ? { certificate, privateKey: config.requireSecret("tlsPrivateKey") }
+      : { secretName: config.get("tlsSecretName") ?? "coder-tls" },
     oidc: {
       issuerUrl: config.require("oidcIssuerUrl"),
       clientId: config.require("oidcClientId"),

@@ -76,7 +76,7 @@ const coderd = new hc.CoderControlPlane(
       clientId: config.get("oidcClientId") ?? "coder",
       // A placeholder keeps `pnpm run plan` running without config; OIDC login fails until it is set.
       clientSecret: config.getSecret("oidcClientSecret") ?? pulumi.secret("set-oidcClientSecret-in-stack-config"),
-      emailDomains: config.getObject<string[]>("emailDomains") ?? ["example.com"],
+      emailDomains: config.getObject<string[]>("oidcEmailDomains") ?? ["example.com"],
     },
     externalAuth:
       githubClientId !== undefined && githubClientSecret !== undefined

@@ -21,7 +21,7 @@ function coderFromConfig(): hcgcp.HardenedClusterCoderArgs | undefined {
   if (!accessUrl) return undefined;
   const tlsSecretName = config.get("tlsSecretName");
   const githubClientId = config.get("githubClientId");
-  const publicSourceRanges = config.getObject<string[]>("coderPublicSourceRanges");
+  const publicSourceRanges = config.getObject<string[]>("publicSourceRanges");
   const wildcardAccessUrl = config.get("wildcardAccessUrl");
   const databaseTier = config.get("databaseTier");
   return {
