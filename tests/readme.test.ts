@@ -38,7 +38,10 @@ describe("README", () => {
           secret = await isSecretOutput(mod.kubeconfig);
           return mod;
         },
-        { config: { oidcClientSecret: "s1", githubSecret: "s2" }, secretConfig: ["oidcClientSecret", "githubSecret"] },
+        {
+          config: { oidcClientSecret: "s1", githubClientSecret: "s2" },
+          secretConfig: ["oidcClientSecret", "githubClientSecret"],
+        },
       );
       assert.ok(secret);
       const types = new Set(resources.map((r) => r.type));
