@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify, parse } from "yaml";
 import { complianceMarkdown, complianceReport, type ComplianceReport } from "@hardened-coder/kubernetes";
+import { complianceReportOptions } from "@hardened-coder/policy";
 import { type RecordedResource, loadProgram, synth } from "./harness/engine";
 import { isKubernetesObject, validateKubernetesObject } from "./harness/validate";
 
@@ -82,9 +83,11 @@ export async function writePlan(projectFile: string, outDir: string, stack?: str
     await validateKubernetesObject(r.type, r.inputs, r.name);
     objects.push(r.inputs);
   }
-  const report = complianceReport(resources, {
-    stackName: `${project.name} (${project.main ?? "."}${stack ? `, stack ${stack}` : ""})`,
-  });
+  // The pack's options name, per recommendation, the resources its guarding policy checks.
+  const report = complianceReport(
+    resources,
+    complianceReportOptions(`${project.name} (${project.main ?? "."}${stack ? `, stack ${stack}` : ""})`),
+  );
 
   mkdirSync(outDir, { recursive: true });
   const files = {
