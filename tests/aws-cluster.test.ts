@@ -26,6 +26,7 @@ import {
   plainStrings,
   synth,
   valueOf,
+  synthApplyFailures,
 } from "./harness/engine";
 import { validateAllKubernetesObjects, validateKubernetesObject } from "./harness/validate";
 
@@ -83,26 +84,6 @@ function inlinePolicies(resources: readonly RecordedResource[], role: RecordedRe
   return ofType(resources, T.inline)
     .filter((p) => p.inputs.role === roleName)
     .map((p) => JSON.parse(String(p.inputs.policy)) as PolicyDocument);
-}
-
-/**
- * Runs a program whose Output-borne input is refused inside `apply`: Pulumi surfaces that error as an
- * unhandled rejection (which fails a real `pulumi up`); synth() does not rethrow it, so collect it.
- */
-async function synthApplyFailures(program: () => void): Promise<{ resources: RecordedResource[]; failures: string[] }> {
-  const failures: string[] = [];
-  const saved = process.listeners("unhandledRejection");
-  const listener = (reason: unknown) => failures.push(String(reason));
-  process.removeAllListeners("unhandledRejection");
-  process.on("unhandledRejection", listener);
-  try {
-    const run = await synth(program);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    return { resources: run.resources, failures };
-  } finally {
-    process.removeListener("unhandledRejection", listener);
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
 }
 
 /** URNs a resource waits for: its dependencies, its provider, and every child of a component it waits for. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { isSecretAt, plainStrings, synth } from "./harness/engine";
+import { isSecretAt, plainStrings, synth, synthApplyFailures } from "./harness/engine";
 import { validateKubernetesObject } from "./harness/validate";
 
 describe("test harness: mock engine recorder", () => {
@@ -59,5 +59,24 @@ describe("test harness: kubernetes-models validation", () => {
       }),
       /spec\/replicas must be integer/,
     );
+  });
+});
+
+describe("test harness: errors inside apply", () => {
+  const program = () => {
+    const name = pulumi.output("x").apply((): string => {
+      throw new Error("refused inside apply");
+    });
+    new k8s.core.v1.Namespace("n", { metadata: { name } });
+  };
+
+  it("fails the run, as a real pulumi up would", async () => {
+    await assert.rejects(synth(program), /errors inside apply[\s\S]*refused inside apply/);
+  });
+
+  it("returns them with expectApplyFailures, registering nothing that waited on the value", async () => {
+    const { failures, resources } = await synthApplyFailures(program);
+    assert.ok(failures.some((f) => /refused inside apply/.test(f)));
+    assert.ok(!resources.some((r) => r.type === "kubernetes:core/v1:Namespace"));
   });
 });

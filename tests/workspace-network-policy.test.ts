@@ -13,7 +13,7 @@ import {
   parseCidr,
   resolveWorkspaceNetworkPolicyArgs,
 } from "@hardened-coder/kubernetes";
-import { type RecordedResource, at, ofType, synth, valueOf } from "./harness/engine";
+import { type RecordedResource, at, ofType, synth, valueOf, synthApplyFailures } from "./harness/engine";
 import { validateAllKubernetesObjects } from "./harness/validate";
 
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -22,23 +22,6 @@ const TOKEN = "hardened-coder:kubernetes:WorkspaceNetworkPolicy";
 const resolve = (args: Partial<WorkspaceNetworkPolicyPlainArgs> = {}, name = "coder") =>
   resolveWorkspaceNetworkPolicyArgs({ namespace: "coder", ...args }, name);
 const policy = (c: WorkspaceNetworkPolicyConfig, role: string) => c.policies.find((p) => p.role === role)?.spec;
-
-/** Collects errors thrown inside `apply` (unhandled rejections that fail a real `pulumi up`). */
-async function synthApplyFailures(program: () => void): Promise<{ resources: RecordedResource[]; failures: string[] }> {
-  const failures: string[] = [];
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  const listener = (reason: unknown) => failures.push(String(reason));
-  process.on("unhandledRejection", listener);
-  try {
-    const run = await synth(program);
-    await new Promise((r) => setTimeout(r, 20));
-    return { resources: run.resources, failures };
-  } finally {
-    process.removeListener("unhandledRejection", listener);
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
-}
 
 /** Every ipBlock's `except` entries lie inside its `cidr` (the API server refuses others). */
 function assertExceptsInside(spec: WorkspacePolicySpec): void {

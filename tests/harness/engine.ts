@@ -41,7 +41,8 @@ export interface SynthResult<T> {
   /**
    * Errors thrown inside `apply` (an Output-valued input refused by a resolve function, say). A
    * real `pulumi up` fails on them; under mocks they surface only as unhandled rejections, which
-   * mocha reports as a failure, unless `expectApplyFailures` asks `synth` to collect them here.
+   * mocha would discard: `synth` collects them and fails the run on them, unless
+   * `expectApplyFailures` asks for them here instead.
    */
   readonly applyFailures: string[];
   readonly invokes: RecordedInvoke[];
@@ -224,17 +225,15 @@ export async function synth<T>(program: () => T | Promise<T>, options: SynthOpti
       });
     };
 
-    // Without `expectApplyFailures`, a rejection stays unhandled and mocha fails the test with it.
+    // An error thrown inside `apply` surfaces only as an unhandled rejection, which mocha ignores:
+    // collect them for the length of the run.
     const applyFailures: string[] = [];
     const saved = process.listeners("unhandledRejection");
     const onRejection = (reason: unknown) =>
       applyFailures.push(reason instanceof Error ? reason.message : String(reason));
-    if (options.expectApplyFailures) {
-      process.removeAllListeners("unhandledRejection");
-      process.on("unhandledRejection", onRejection);
-    }
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", onRejection);
     const restore = () => {
-      if (!options.expectApplyFailures) return;
       process.removeListener("unhandledRejection", onRejection);
       for (const l of saved) process.on("unhandledRejection", l);
     };
@@ -251,12 +250,18 @@ export async function synth<T>(program: () => T | Promise<T>, options: SynthOpti
       // Rejections are reported on the next turns of the event loop.
       await new Promise((r) => setTimeout(r, 10));
     } catch (err) {
+      // A refused program leaves the runtime's own rejections behind: absorb them here, not in the
+      // next run.
+      await new Promise((r) => setTimeout(r, 10));
       restore();
       if (refused.length > 0) throw refusal();
       throw err;
     }
     restore();
     if (refused.length > 0) throw refusal();
+    if (applyFailures.length > 0 && !options.expectApplyFailures) {
+      throw new Error(`errors inside apply (a real pulumi up fails on these):\n${applyFailures.join("\n")}`);
+    }
     return { resources, applyFailures, invokes, outputs: outputs ?? {}, result: result as T };
   } finally {
     running = false;
