@@ -88,6 +88,7 @@ describe("examples/aws", () => {
       project,
       config: {
         accessUrl: "https://coder.example.com",
+        wildcardAccessUrl: "*.coder.example.com",
         tlsSecretName: "coder-tls",
         oidcIssuerUrl: "https://idp.example.com",
         oidcClientId: "coder",
@@ -101,6 +102,12 @@ describe("examples/aws", () => {
     assert.equal(ofType(run.resources, "hardened-coder:kubernetes:CoderControlPlane").length, 1);
     assert.equal(ofType(run.resources, "hardened-coder:aws:CoderDatabase").length, 1);
     assert.equal(one(run.resources, "aws:rds/instance:Instance").inputs.manageMasterUserPassword, true);
+    const env = at(one(run.resources, "kubernetes:helm.sh/v4:Chart").inputs, "values.coder.env") as { name: string }[];
+    assert.deepEqual(
+      env.find((e) => e.name === "CODER_WILDCARD_ACCESS_URL"),
+      { name: "CODER_WILDCARD_ACCESS_URL", value: "*.coder.example.com" },
+      "wildcardAccessUrl reaches coderd",
+    );
     for (const r of run.resources) {
       for (const s of plainStrings(r.rawInputs)) {
         assert.ok(

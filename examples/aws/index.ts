@@ -21,6 +21,7 @@ function coderFromConfig(): hcaws.HardenedClusterCoderArgs | undefined {
   const certificate = config.get("tlsCertificate");
   const githubClientId = config.get("githubClientId");
   const publicSourceRanges = config.getObject<string[]>("publicSourceRanges");
+  const wildcardAccessUrl = config.get("wildcardAccessUrl");
   return {
     accessUrl,
     // Either a certificate and key from config (the key a secret), or a kubernetes.io/tls Secret you
@@ -50,6 +51,8 @@ function coderFromConfig(): hcaws.HardenedClusterCoderArgs | undefined {
       ? { exposure: { type: "PublicLoadBalancer" as const, allowedSourceRanges: publicSourceRanges } }
       : {}),
     ...(config.getBoolean("databaseMultiAz") === false ? { database: { multiAz: false } } : {}),
+    // Subdomain apps (path-based apps are off); the certificate must cover the wildcard host too.
+    ...(wildcardAccessUrl ? { controlPlane: { wildcardAccessUrl } } : {}),
   };
 }
 const coderArgs = coderFromConfig();
