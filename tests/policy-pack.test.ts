@@ -200,11 +200,33 @@ describe("policy pack: the PulumiPolicy.yaml entry point, spoken to as the Pulum
   });
 });
 
+describe("policy pack: started the way the Pulumi CLI starts a Node.js pack", function () {
+  this.timeout(60_000);
+  let child: ChildProcess | undefined;
+  after(() => {
+    if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid);
+  });
+
+  it("serves the pack from `run-policy-pack <engine> .` in the package directory (built dist)", async () => {
+    // The CLI runs @pulumi/pulumi/cmd/run-policy-pack with the pack directory as its working
+    // directory and "." as the program, so Node loads package.json `main`, not PulumiPolicy.yaml's.
+    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [policyDir] });
+    child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], {
+      cwd: policyDir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    assert.match(await firstLine(child), /^\d+$/, "the pack printed its gRPC port");
+  });
+});
+
 describe("policy pack: the data module starts nothing", () => {
   it("loads no part of the policy SDK's server when @hardened-coder/policy is imported", () => {
     // Importing the policies only needs their types from @pulumi/policy; the SDK's server module,
     // which a PolicyPack starts, must not even be loaded (pack.ts alone constructs the pack).
-    const loaded = Object.keys(require.cache).filter((k) => /[\\/]@pulumi[\\/]policy[\\/]/.test(k));
+    // (The test harness loads the SDK's side-effect-free proxy.js, for preview runs.)
+    const loaded = Object.keys(require.cache).filter(
+      (k) => /[\\/]@pulumi[\\/]policy[\\/]/.test(k) && !/[\\/]@pulumi[\\/]policy[\\/]proxy\.js$/.test(k),
+    );
     assert.ok(policies.length > 0);
     assert.deepEqual(loaded, []);
   });
