@@ -13,11 +13,21 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+// The proxy module alone: @pulumi/policy's index would load the SDK's server into the test process.
+import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy/proxy";
 import { policies as packPolicies } from "@hardened-coder/policy";
 import type { RecordedResource } from "./engine";
 
 export type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 export type PackConfig = Readonly<Record<string, unknown>>;
+
+export interface RunOptions {
+  /**
+   * Run as the SDK does under `pulumi preview`: props behind its unknown-checking proxy, and a
+   * policy that reads an unknown value reported as advisory ("can't run during preview").
+   */
+  readonly preview?: boolean;
+}
 
 export interface Violation {
   readonly policy: string;
@@ -72,11 +82,12 @@ export function effectiveLevel(config: PackConfig, policy: AnyPolicy): Enforceme
 }
 
 /** The recorded resources as the engine hands them to `validateStack` (props are outputs). */
-export function toPolicyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
+export function toPolicyResources(recorded: readonly RecordedResource[], run: RunOptions = {}): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const out: PolicyResource[] = recorded.map((r) => {
     // A custom resource's outputs carry its provider id; the mock engine answers `${name}-id`.
-    const props = r.custom && r.state.id === undefined ? { id: `${r.name}-id`, ...r.state } : r.state;
+    const state = r.custom && r.state.id === undefined ? { id: `${r.name}-id`, ...r.state } : r.state;
+    const props = run.preview ? unknownCheckingProxy(state) : state;
     const pr = {
       type: r.type,
       props,
@@ -104,18 +115,24 @@ export function toPolicyResources(recorded: readonly RecordedResource[]): Policy
 }
 
 /** One recorded resource as `validateResource` sees it (props are inputs). */
-export function toValidationArgs(r: RecordedResource, config: PackConfig, policy: string): ResourceValidationArgs {
+export function toValidationArgs(
+  r: RecordedResource,
+  config: PackConfig,
+  policy: string,
+  run: RunOptions = {},
+): ResourceValidationArgs {
   const provider = providerUrn(r.provider);
+  const props = run.preview ? unknownCheckingProxy(r.inputs) : r.inputs;
   return {
     type: r.type,
-    props: r.inputs,
+    props,
     urn: r.urn,
     name: r.name,
     opts: options(r),
     ...(provider ? { provider: { type: "", props: {}, urn: provider, name: "" } } : {}),
     stackTags: new Map(),
     isType: (cls: unknown) => isTypeOf(r.type, cls),
-    asType: (cls: unknown) => (isTypeOf(r.type, cls) ? r.inputs : undefined),
+    asType: (cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined),
     getConfig: <T extends object>() => configFor(config, policy) as T,
     notApplicable,
   } as ResourceValidationArgs;
@@ -126,30 +143,45 @@ export async function runPolicy(
   policy: AnyPolicy,
   recorded: readonly RecordedResource[],
   config: PackConfig = {},
+  run: RunOptions = {},
 ): Promise<Violation[]> {
   const level = effectiveLevel(config, policy);
   if (level === "disabled") return [];
   const out: Violation[] = [];
+  // The SDK's server turns a read of an unknown value into one advisory diagnostic for the call.
+  const guarded = async (urn: string | undefined, body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (e) {
+      if (!(e instanceof UnknownValueError)) throw e;
+      const message = `can't run policy '${policy.name}' during preview: ${(e as Error).message}`;
+      out.push({ policy: policy.name, message, ...(urn ? { urn } : {}), enforcementLevel: "advisory" });
+    }
+  };
   if ("validateResource" in policy && policy.validateResource) {
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
     for (const r of recorded) {
       for (const v of validations) {
-        await v(toValidationArgs(r, config, policy.name), (message) =>
-          out.push({ policy: policy.name, message, urn: r.urn, enforcementLevel: level }),
-        );
+        await guarded(r.urn, async () => {
+          await v(toValidationArgs(r, config, policy.name, run), (message) =>
+            out.push({ policy: policy.name, message, urn: r.urn, enforcementLevel: level }),
+          );
+        });
       }
     }
   }
   if ("validateStack" in policy) {
     const args: StackValidationArgs = {
-      resources: toPolicyResources(recorded),
+      resources: toPolicyResources(recorded, run),
       stackTags: new Map(),
       getConfig: <T extends object>() => configFor(config, policy.name) as T,
       notApplicable,
     };
-    await policy.validateStack(args, (message, urn) =>
-      out.push({ policy: policy.name, message, ...(urn ? { urn } : {}), enforcementLevel: level }),
-    );
+    await guarded(undefined, async () => {
+      await policy.validateStack(args, (message, urn) =>
+        out.push({ policy: policy.name, message, ...(urn ? { urn } : {}), enforcementLevel: level }),
+      );
+    });
   }
   return out;
 }
@@ -159,9 +191,10 @@ export async function runPack(
   recorded: readonly RecordedResource[],
   config: PackConfig = {},
   policies: readonly AnyPolicy[] = packPolicies,
+  run: RunOptions = {},
 ): Promise<Violation[]> {
   const out: Violation[] = [];
-  for (const p of policies) out.push(...(await runPolicy(p, recorded, config)));
+  for (const p of policies) out.push(...(await runPolicy(p, recorded, config, run)));
   return out;
 }
 
@@ -195,4 +228,73 @@ export function fixture(
     additionalSecretOutputs: [],
     state: { ...props, ...(extra.state ?? {}) },
   };
+}
+
+/** The sentinel the engine sends for a value not known until the resource exists. */
+export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Marks, in `state`, every value the mock invented that `inputs` did not give (ARNs, ids,
+ * endpoints...) as unknown; collects the invented strings into `computed`.
+ */
+function unknownOutputs(
+  state: unknown,
+  inputs: unknown,
+  computed: Set<string>,
+  keep: (path: string) => boolean,
+  path = "",
+): unknown {
+  if (sameJson(state, inputs) || keep(path)) return state;
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (isObj(state) && (isObj(inputs) || inputs === undefined)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(state)) {
+      out[k] = unknownOutputs(v, isObj(inputs) ? inputs[k] : undefined, computed, keep, path ? `${path}.${k}` : k);
+    }
+    return out;
+  }
+  const collect = (v: unknown): void => {
+    if (typeof v === "string" && v.length >= 6) computed.add(v);
+    else if (typeof v === "object" && v !== null) Object.values(v).forEach(collect);
+  };
+  collect(state);
+  return unknownValue;
+}
+
+/** Any string holding a computed value becomes unknown whole, as an interpolated Output would. */
+function unknownInputs(value: unknown, computed: ReadonlySet<string>): unknown {
+  if (typeof value === "string") {
+    for (const c of computed) if (value.includes(c)) return unknownValue;
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v) => unknownInputs(v, computed));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unknownInputs(v, computed)]));
+  }
+  return value;
+}
+
+/**
+ * The stack as a first `pulumi preview` shows it to policies: nothing exists yet, so every value a
+ * provider computes (the mock engine fills them: ids, ARNs, endpoints, generated names) is unknown
+ * in the outputs, and so is every input built from one. Kubernetes names stay known: the provider
+ * auto-names objects in Check, before policies run.
+ */
+export function firstPreview(recorded: readonly RecordedResource[]): RecordedResource[] {
+  const computed = new Set<string>();
+  const states = recorded.map((r) => {
+    const keep = (path: string) => r.type.startsWith("kubernetes:") && path === "metadata.name";
+    const state = r.custom ? { id: `${r.name}-id`, ...r.state } : r.state;
+    return unknownOutputs(state, r.inputs, computed, keep) as Record<string, unknown>;
+  });
+  return recorded.map((r, i) => ({
+    ...r,
+    inputs: unknownInputs(r.inputs, computed) as Record<string, unknown>,
+    rawInputs: unknownInputs(r.rawInputs, computed) as Record<string, unknown>,
+    state: unknownInputs(states[i], computed) as Record<string, unknown>,
+  }));
 }
