@@ -13,10 +13,21 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-// The proxy module alone: @pulumi/policy's index would load the SDK's server into the test process.
-import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy/proxy";
+import { createRequire } from "node:module";
 import { policies as packPolicies } from "@hardened-coder/policy";
 import type { RecordedResource } from "./engine";
+
+// The SDK's proxy module alone (its index would load the gRPC server into the test process). Its
+// .d.ts strips these @internal names, so their shape is declared here.
+interface PolicyProxyModule {
+  /** Thrown on reading a value the engine marked unknown; the server reports it as advisory. */
+  readonly UnknownValueError: new (...args: never[]) => Error;
+  /** Wraps resource props so that reading an unknown value throws UnknownValueError. */
+  readonly unknownCheckingProxy: <T extends object>(props: T) => T;
+}
+const { UnknownValueError, unknownCheckingProxy } = createRequire(__filename)(
+  "@pulumi/policy/proxy",
+) as PolicyProxyModule;
 
 export type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 export type PackConfig = Readonly<Record<string, unknown>>;
@@ -154,7 +165,7 @@ export async function runPolicy(
       await body();
     } catch (e) {
       if (!(e instanceof UnknownValueError)) throw e;
-      const message = `can't run policy '${policy.name}' during preview: ${(e as Error).message}`;
+      const message = `can't run policy '${policy.name}' during preview: ${e.message}`;
       out.push({ policy: policy.name, message, ...(urn ? { urn } : {}), enforcementLevel: "advisory" });
     }
   };
