@@ -201,6 +201,11 @@ describe("gcp: HardenedCluster('coder', {}) under mocks", () => {
   });
 
   describe("nodes", () => {
+    it("name the workspace pool by prefix, so a replacement pool is created before the old one goes", () => {
+      assert.equal(pool.inputs.namePrefix, "workspaces-");
+      assert.equal(pool.inputs.name, undefined);
+    });
+
     it("run as a dedicated service account holding only the four logging/monitoring roles on the project", () => {
       const sa = one(rs, T.sa);
       assert.equal(sa.inputs.accountId, "coder-nodes");

@@ -273,7 +273,12 @@ export interface HardenedClusterConfig {
     readonly nat: string;
     readonly denyIngressFirewall: string;
     readonly nodeServiceAccountId: string;
-    readonly nodePool: string;
+    /**
+     * Prefix of the workspace node pool's name: GKE appends a unique suffix, so a change that
+     * replaces the pool (boot disk key, service account, max pods) creates the new one before
+     * deleting the old, instead of failing on a name that still exists.
+     */
+    readonly nodePoolPrefix: string;
   };
   readonly endpoint: {
     readonly privateEndpoint: boolean;
@@ -583,7 +588,7 @@ export function resolveHardenedClusterArgs(args: HardenedClusterArgs, name: stri
       nat: `${clusterName}-nat`,
       denyIngressFirewall: `${clusterName}-deny-all-ingress`,
       nodeServiceAccountId: serviceAccountId("clusterName", clusterName, "nodes"),
-      nodePool: "workspaces",
+      nodePoolPrefix: "workspaces-",
     },
     endpoint: { privateEndpoint: !publicEndpoint, dnsEndpoint: args.dnsEndpoint ?? false, authorizedNetworks },
     releaseChannel,
@@ -934,7 +939,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
     this.nodePool = new gcp.container.NodePool(
       `${name}-workspaces`,
       {
-        name: config.names.nodePool,
+        namePrefix: config.names.nodePoolPrefix,
         project,
         location: region,
         cluster: this.cluster.name,
